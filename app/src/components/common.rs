@@ -1,0 +1,114 @@
+//! Small building blocks: error panels, loading state, pagination, timestamps.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::error::AppError;
+
+/// A timestamp as admins read it: `2026-11-24 09:30 UTC`, full RFC 3339 in the tooltip.
+#[component]
+pub fn Timestamp(#[prop(into)] at: Option<DateTime<Utc>>) -> impl IntoView {
+    match at {
+        Some(at) => view! {
+            <time datetime=at.to_rfc3339() title=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M").to_string()}</time>
+        }
+        .into_any(),
+        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
+    }
+}
+
+/// Shown while data loads.
+#[component]
+pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
+    view! {
+        <p class="p-4 text-sm text-slate-500" role="status" aria-busy="true">{format!("Loading {what}…")}</p>
+    }
+}
+
+/// An error in place of the data it stands for. Never an empty table pretending all is well.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let location = use_location();
+    let (title, hint) = match &error {
+        AppError::Unauthorized => ("Signed out", "Your session has ended."),
+        AppError::Forbidden => ("Forbidden", "This console is for administrators only. Ask an administrator of your tenant for access."),
+        AppError::NotFound(_) => ("Not found", "It may have been deleted, or it belongs to another tenant."),
+        AppError::Validation { .. } => ("Invalid request", "Correct the value and try again."),
+        AppError::Conflict { .. } => ("Conflict", "The data changed in the meantime; the view shows its current state."),
+        AppError::Unavailable(_) => (
+            "Provisioning service unavailable",
+            "The console cannot reach the provisioning service right now. Try again in a moment.",
+        ),
+        AppError::Upstream { .. } => ("The provisioning service failed", "Try again; if it keeps failing, check the service."),
+        AppError::Internal(_) => ("Unexpected error", "Try again; if it keeps failing, tell the console's operators."),
+    };
+    let sign_in = matches!(error, AppError::Unauthorized).then(|| {
+        let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+        let href = format!("/login?next={}", urlencode(&next));
+        view! { <A href=href attr:class="font-medium underline">"Sign in again"</A> }
+    });
+    view! {
+        <div role="alert" class="rounded border border-rose-200 bg-rose-50 p-4 text-sm text-rose-900">
+            <p class="font-semibold">{title}</p>
+            <p>{error.to_string()}</p>
+            <p class="text-rose-800">{hint}</p>
+            {sign_in}
+        </div>
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// "Showing 21–40 of 312" with previous / next links that keep the other URL parameters.
+#[component]
+pub fn Pagination(
+    /// Rows skipped.
+    offset: u64,
+    /// Page size.
+    limit: u32,
+    /// Rows on this page.
+    shown: usize,
+    /// All matching rows, when known.
+    total: Option<u64>,
+    /// Builds the link to another offset.
+    href: Callback<u64, String>,
+) -> impl IntoView {
+    let first = if shown == 0 { 0 } else { offset + 1 };
+    let last = offset + shown as u64;
+    let summary = match total {
+        Some(total) => format!("Showing {first}–{last} of {total}"),
+        None => format!("Showing {first}–{last}"),
+    };
+    let has_prev = offset > 0;
+    let has_next = match total {
+        Some(total) => last < total,
+        None => shown as u64 == u64::from(limit),
+    };
+    let prev = href.run(offset.saturating_sub(u64::from(limit)));
+    let next = href.run(offset + u64::from(limit));
+    view! {
+        <nav class="flex items-center justify-between py-3 text-sm" aria-label="Pagination">
+            <p>{summary}</p>
+            <div class="flex gap-2">
+                {if has_prev {
+                    view! { <A href=prev attr:class="rounded border bg-white px-3 py-1 hover:bg-slate-100" attr:rel="prev">"Previous"</A> }.into_any()
+                } else {
+                    view! { <span class="rounded border px-3 py-1 text-slate-400" aria-disabled="true">"Previous"</span> }.into_any()
+                }}
+                {if has_next {
+                    view! { <A href=next attr:class="rounded border bg-white px-3 py-1 hover:bg-slate-100" attr:rel="next">"Next"</A> }.into_any()
+                } else {
+                    view! { <span class="rounded border px-3 py-1 text-slate-400" aria-disabled="true">"Next"</span> }.into_any()
+                }}
+            </div>
+        </nav>
+    }
+}

@@ -1,0 +1,98 @@
+//! The signed-in shell: header (tenant, user, sign out), sidebar, toasts, and the 403 gate.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Outlet, A},
+    hooks::use_location,
+};
+
+use crate::api::{current_user, CurrentUser, Logout};
+use crate::components::{common::ErrorPanel, toasts::ToastRegion};
+use crate::pages::errors::ForbiddenPage;
+
+const NAV: [(&str, &str); 5] = [
+    ("/connectors/operations", "Operations"),
+    ("/connectors/operations/dlq", "Dead letter queue"),
+    ("/connectors/conflicts", "Conflicts"),
+    ("/connectors/reconciliation", "Reconciliation"),
+    ("/connectors", "Connectors"),
+];
+
+/// The page frame for every signed-in route. Non-administrators get the 403 page instead of the outlet.
+#[component]
+pub fn AppLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(user) if user.is_admin => view! { <Frame user/> }.into_any(),
+                    Ok(user) => view! { <Header user/><ForbiddenPage/> }.into_any(),
+                    Err(error) => view! { <main class="mx-auto max-w-xl p-8"><ErrorPanel error/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <ToastRegion/>
+    }
+}
+
+#[component]
+fn Frame(user: CurrentUser) -> impl IntoView {
+    let location = use_location();
+    let current = move |href: &str| {
+        let path = location.pathname.get();
+        // The most specific entry wins: "/connectors" is current only on the connectors list itself.
+        let best = NAV.iter().map(|(h, _)| *h).filter(|h| path == *h || path.starts_with(&format!("{h}/"))).max_by_key(|h| h.len());
+        (best == Some(href)).then_some("page")
+    };
+    view! {
+        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2">"Skip to content"</a>
+        <Header user/>
+        <div class="flex min-h-[calc(100vh-3.5rem)]">
+            <nav aria-label="Main" class="w-56 shrink-0 border-r border-slate-200 bg-white p-3">
+                <ul class="space-y-1">
+                    {NAV
+                        .iter()
+                        .map(|(href, label)| {
+                            let href = *href;
+                            view! {
+                                <li>
+                                    <A
+                                        href=href
+                                        attr:aria-current=move || current(href)
+                                        attr:class="block rounded px-3 py-2 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                                    >
+                                        {*label}
+                                    </A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+            <main id="main" class="min-w-0 flex-1 p-6">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Header(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="flex h-14 items-center justify-between border-b border-slate-200 bg-white px-4">
+            <A href="/connectors/operations" attr:class="font-semibold">"Provisioning console"</A>
+            <div class="flex items-center gap-4 text-sm">
+                <span title="Tenant">
+                    <span class="text-slate-500">"Tenant "</span>
+                    <code data-testid="tenant">{user.tenant_id.to_string()}</code>
+                </span>
+                <span data-testid="user">{user.email.clone()}</span>
+                <ActionForm action=logout>
+                    <button type="submit" class="rounded border px-3 py-1 hover:bg-slate-100">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,6 @@
+//! Components shared by pages.
+
+pub mod common;
+pub mod layout;
+pub mod operations;
+pub mod toasts;

@@ -1,0 +1,54 @@
+//! `/connectors`: every connector with its type and status.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::list_connectors;
+use crate::components::common::{ErrorPanel, Loading};
+
+/// The connectors list.
+#[component]
+pub fn ConnectorsPage() -> impl IntoView {
+    let connectors = Resource::new(|| (), |_| list_connectors());
+    view! {
+        <Title text="Connectors"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Connectors"</h1>
+        <Transition fallback=|| view! { <Loading what="connectors"/> }>
+            {move || Suspend::new(async move {
+                match connectors.await {
+                    Ok(list) if list.connectors.is_empty() => view! {
+                        <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">"No connectors are configured for this tenant."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                            <table class="w-full text-left text-sm">
+                                <caption class="sr-only">"Connectors"</caption>
+                                <thead class="bg-slate-50 text-xs uppercase text-slate-500">
+                                    <tr>
+                                        <th scope="col" class="px-3 py-2">"Name"</th>
+                                        <th scope="col" class="px-3 py-2">"Type"</th>
+                                        <th scope="col" class="px-3 py-2">"Status"</th>
+                                        <th scope="col" class="px-3 py-2">"Operations"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.connectors.into_iter().map(|c| view! {
+                                        <tr class="border-t border-slate-100">
+                                            <td class="px-3 py-2 font-medium">{c.name}</td>
+                                            <td class="px-3 py-2">{c.connector_type}</td>
+                                            <td class="px-3 py-2">{c.status.label()}</td>
+                                            <td class="px-3 py-2">
+                                                <a class="underline" href=format!("/connectors/operations?connector_id={}", c.id)>"View operations"</a>
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,154 @@
+//! `/connectors/operations`: queue statistics and the operations table, filters kept in the URL.
+
+use std::collections::HashMap;
+
+use dto::{
+    enums::{OperationStatus, OperationType},
+    Connector, ConnectorId, OperationQuery,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map};
+
+use crate::api::{list_connectors, list_operations, operation_stats};
+use crate::components::{
+    common::{ErrorPanel, Loading, Pagination},
+    operations::{OperationsTable, QueueStatsCards},
+};
+use crate::params::{operation_query, with_params};
+
+/// The operations queue page.
+#[component]
+pub fn OperationsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| operation_query(&params.read()));
+
+    let connectors = Resource::new(|| (), |_| list_connectors());
+    let operations = Resource::new(
+        move || query.get(),
+        |query| async move {
+            match query {
+                Ok(query) => list_operations(query).await,
+                Err(e) => Err(e),
+            }
+        },
+    );
+    let stats = Resource::new(
+        move || query.get().ok().and_then(|q| q.connector_id),
+        operation_stats,
+    );
+
+    let href = Callback::new(move |offset: u64| {
+        let offset = (offset > 0).then(|| offset.to_string());
+        format!("/connectors/operations{}", with_params(&params.get_untracked(), &[("offset", offset)]))
+    });
+
+    view! {
+        <Title text="Operations"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Operations"</h1>
+        <section aria-labelledby="stats-heading" class="mb-6">
+            <h2 id="stats-heading" class="sr-only">"Statistics"</h2>
+            <Transition fallback=|| view! { <Loading what="statistics"/> }>
+                {move || Suspend::new(async move {
+                    match stats.await {
+                        Ok(stats) => view! { <QueueStatsCards stats/> }.into_any(),
+                        Err(error) => view! {
+                            <div>
+                                <p class="mb-1 text-sm font-medium">"Statistics are unavailable; the list below still works."</p>
+                                <ErrorPanel error/>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <Transition fallback=|| view! { <Loading what="connectors"/> }>
+            {move || Suspend::new(async move {
+                let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
+                let current = query.get_untracked().unwrap_or_default();
+                view! { <Filters connectors=list current/> }
+            })}
+        </Transition>
+        <Transition fallback=|| view! { <Loading what="operations"/> }>
+            {move || Suspend::new(async move {
+                let names: HashMap<ConnectorId, String> = connectors
+                    .await
+                    .map(|l| l.connectors.into_iter().map(|c| (c.id, c.name)).collect())
+                    .unwrap_or_default();
+                match operations.await {
+                    Ok(list) => {
+                        let offset = list.offset.unwrap_or(0);
+                        let limit = list.limit.unwrap_or(dto::DEFAULT_LIMIT);
+                        let shown = list.operations.len();
+                        view! {
+                            <OperationsTable operations=list.operations names/>
+                            <Pagination offset limit shown total=list.total href/>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn submit_on_change(ev: leptos::ev::Event) {
+    use wasm_bindgen::JsCast;
+    let form = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .and_then(|select| select.form());
+    if let Some(form) = form {
+        let _ = form.request_submit();
+    }
+}
+
+/// The filter bar: a GET form, so filters live in the URL and work before hydration too.
+#[component]
+fn Filters(connectors: Vec<Connector>, current: OperationQuery) -> impl IntoView {
+    let connector = current.connector_id.map(|c| c.to_string()).unwrap_or_default();
+    let status = current.status.map(|s| s.as_str()).unwrap_or_default();
+    let kind = current.operation_type.map(|t| t.as_str()).unwrap_or_default();
+    view! {
+        <Form method="GET" action="/connectors/operations">
+            <div class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+                <label class="flex flex-col gap-1">
+                    "Connector"
+                    <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                        <option value="" selected=connector.is_empty()>"All connectors"</option>
+                        {connectors
+                            .into_iter()
+                            .map(|c| {
+                                let id = c.id.to_string();
+                                let selected = id == connector;
+                                view! { <option value=id selected=selected>{c.name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="flex flex-col gap-1">
+                    "Status"
+                    <select name="status" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                        <option value="" selected=status.is_empty()>"All statuses"</option>
+                        {OperationStatus::ALL
+                            .iter()
+                            .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="flex flex-col gap-1">
+                    "Type"
+                    <select name="operation_type" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                        <option value="" selected=kind.is_empty()>"All types"</option>
+                        {OperationType::ALL
+                            .iter()
+                            .map(|t| view! { <option value=t.as_str() selected=kind == t.as_str()>{t.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
+            </div>
+        </Form>
+    }
+}

@@ -1,0 +1,109 @@
+//! Page state kept in the URL: parsing query strings into typed filters, and building links back.
+
+use dto::{OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
+use leptos_router::params::ParamsMap;
+
+use crate::error::AppError;
+
+fn non_empty<'a>(params: &'a ParamsMap, key: &str) -> Option<&'a str> {
+    params.get_str(key).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(params: &ParamsMap, key: &str, what: &str) -> Result<Option<T>, AppError> {
+    non_empty(params, key)
+        .map(|raw| raw.parse::<T>().map_err(|_| AppError::invalid(key, format!("`{raw}` is not a valid {what}."))))
+        .transpose()
+}
+
+/// Reads the operations page's filters from the URL. Unknown values are refused here, before any call.
+pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
+    let limit: Option<u32> = parse(params, "limit", "page size")?;
+    if let Some(limit) = limit {
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(AppError::invalid("limit", format!("The page size must be between 1 and {MAX_LIMIT}.")));
+        }
+    }
+    let query = OperationQuery {
+        connector_id: parse(params, "connector_id", "connector id")?,
+        user_id: parse(params, "user_id", "user id")?,
+        status: parse(params, "status", "operation status")?,
+        operation_type: parse(params, "operation_type", "operation type")?,
+        from_date: parse(params, "from_date", "date (RFC 3339)")?,
+        to_date: parse(params, "to_date", "date (RFC 3339)")?,
+        limit: Some(limit.unwrap_or(DEFAULT_LIMIT)),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    };
+    query.validate().map_err(|e| AppError::Validation { field: e.field, message: e.message })?;
+    Ok(query)
+}
+
+/// The current URL's query with `changes` applied (`None` removes a key); empty values are dropped.
+pub fn with_params(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> String {
+    let mut pairs: Vec<(String, String)> = params
+        .clone()
+        .into_iter()
+        .filter(|(k, v)| !v.is_empty() && !changes.iter().any(|(c, _)| c == k))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (key, value) in changes {
+        if let Some(value) = value {
+            pairs.push(((*key).to_owned(), value.clone()));
+        }
+    }
+    pairs.sort();
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    }
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dto::enums::OperationStatus;
+
+    fn map(pairs: &[(&str, &str)]) -> ParamsMap {
+        let mut m = ParamsMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, (*v).to_owned());
+        }
+        m
+    }
+
+    #[test]
+    fn reads_filters_and_refuses_bad_values() {
+        let q = operation_query(&map(&[("status", "failed"), ("offset", "40")])).unwrap();
+        assert_eq!(q.status, Some(OperationStatus::Failed));
+        assert_eq!(q.offset, Some(40));
+        assert_eq!(q.limit, Some(DEFAULT_LIMIT));
+        assert!(operation_query(&map(&[("status", "")])).unwrap().status.is_none());
+
+        for (key, bad) in [("status", "bogus"), ("connector_id", "x"), ("limit", "0"), ("limit", "1000"), ("from_date", "yesterday")] {
+            match operation_query(&map(&[(key, bad)])) {
+                Err(AppError::Validation { field, .. }) => assert_eq!(field.as_deref(), Some(key)),
+                other => panic!("{key}={bad} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn links_keep_other_params() {
+        let m = map(&[("status", "failed"), ("offset", "20")]);
+        assert_eq!(with_params(&m, &[("offset", Some("40".into()))]), "?offset=40&status=failed");
+        assert_eq!(with_params(&m, &[("offset", None)]), "?status=failed");
+        assert_eq!(with_params(&ParamsMap::new(), &[]), "");
+    }
+}

@@ -1,0 +1,69 @@
+//! The HTTP API: routes, handlers and the request log.
+
+mod auth;
+mod connectors;
+mod operations;
+pub mod params;
+
+use std::time::Instant;
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use dto::ErrorBody;
+
+use crate::{ApiError, AppState};
+
+/// Every route of the engine over `state`; serve it, or drive it with `tower::ServiceExt::oneshot` in tests.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/connectors", get(connectors::list))
+        .route("/connectors/{id}", get(connectors::get))
+        .route("/operations", get(operations::list))
+        .route("/operations/stats", get(operations::stats))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Liveness and database reachability; needs no token.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(state.pool()).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "health check: database unreachable");
+            let body = ErrorBody::new("unavailable", "the engine's database is unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+async fn no_route() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+async fn method_not_allowed() -> Response {
+    let body = ErrorBody::new("method_not_allowed", "this endpoint does not take that method");
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
+/// Logs method, path (never the query or headers: no tokens in logs), status and time taken.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms, "request");
+    response
+}

@@ -1,0 +1,117 @@
+//! The engine's two error types: [`ApiError`] answers HTTP requests, [`EngineError`] stops a start.
+
+use std::net::SocketAddr;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use dto::ErrorBody;
+
+/// Every way a request can fail; each kind maps to one status and one `error` code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `unauthorized`: no credentials, or credentials that do not hold.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403 `forbidden`: authenticated, but not allowed.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404 `not_found`: no such row in this tenant (rows of other tenants included).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 400 `validation_error` naming the request field at fault.
+    #[error("invalid {field}: {message}")]
+    Validation {
+        /// The query parameter, path segment, header or body field.
+        field: String,
+        /// What is wrong with it, for people.
+        message: String,
+    },
+    /// 500 `internal_error`; the detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A `validation_error` for `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation { field: field.into(), message: message.into() }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Validation { .. } => StatusCode::BAD_REQUEST,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body this error answers with.
+    pub fn body(&self) -> ErrorBody {
+        match self {
+            Self::Unauthorized(message) => ErrorBody::new("unauthorized", message.as_str()),
+            Self::Forbidden(message) => ErrorBody::new("forbidden", message.as_str()),
+            Self::NotFound(message) => ErrorBody::new("not_found", message.as_str()),
+            Self::Validation { field, message } => ErrorBody::validation(field, message.as_str()),
+            Self::Internal(_) => ErrorBody::new("internal_error", "the engine could not complete the request"),
+        }
+    }
+}
+
+impl From<ErrorBody> for ApiError {
+    /// Validation errors from the `dto` checks (`validate()`), which come as bodies already.
+    fn from(body: ErrorBody) -> Self {
+        match body.field {
+            Some(field) => Self::Validation { field, message: body.message },
+            None => Self::Internal(format!("{}: {}", body.error, body.message)),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(format!("database: {err}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The SQLite file could not be opened or queried.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A file-system error (e.g. creating the database's folder).
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The configuration cannot be used.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A password could not be hashed.
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+}

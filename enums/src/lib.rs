@@ -1,0 +1,269 @@
+//! Every enum of the provisioning data model, as spelled on the wire (snake_case).
+//!
+//! wasm-safe: only `serde` and `thiserror`. Each enum has `as_str`, `Display`, `FromStr` with a typed error,
+//! `ALL` (every member, in display order) and `label()` for people.
+
+use std::fmt;
+
+/// A string that is not a member of the named enum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}` (expected one of: {expected})")]
+pub struct UnknownVariant {
+    /// Which enum was being parsed, e.g. `operation status`.
+    pub kind: &'static str,
+    /// The rejected input.
+    pub value: String,
+    /// The accepted spellings, comma separated.
+    pub expected: String,
+}
+
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal => $label:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $wire)] $variant ),+
+        }
+
+        impl $name {
+            /// Every member, in display order.
+            pub const ALL: [Self; [$($wire),+].len()] = [$(Self::$variant),+];
+
+            /// The wire spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+
+            /// A short label for people.
+            pub const fn label(self) -> &'static str {
+                match self { $(Self::$variant => $label),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownVariant;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok(Self::$variant),)+
+                    _ => Err(UnknownVariant {
+                        kind: $kind,
+                        value: s.to_owned(),
+                        expected: [$($wire),+].join(", "),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// What an operation does to the target account.
+    OperationType, "operation type" {
+        Create = "create" => "Create",
+        Update = "update" => "Update",
+        Delete = "delete" => "Delete",
+    }
+}
+
+wire_enum! {
+    /// Where an operation is in its lifecycle.
+    OperationStatus, "operation status" {
+        Pending = "pending" => "Pending",
+        InProgress = "in_progress" => "In progress",
+        Completed = "completed" => "Completed",
+        Failed = "failed" => "Failed",
+        DeadLetter = "dead_letter" => "Dead letter",
+        AwaitingSystem = "awaiting_system" => "Awaiting system",
+        Resolved = "resolved" => "Resolved",
+        Cancelled = "cancelled" => "Cancelled",
+    }
+}
+
+impl OperationStatus {
+    /// True when the operation will not run again unless an admin acts.
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Resolved | Self::Cancelled)
+    }
+}
+
+wire_enum! {
+    /// How a reconciliation run classified a difference between xavyo and the target.
+    DiscrepancyType, "discrepancy type" {
+        Missing = "missing" => "Missing",
+        Orphan = "orphan" => "Orphan",
+        Mismatch = "mismatch" => "Mismatch",
+        Collision = "collision" => "Collision",
+        Unlinked = "unlinked" => "Unlinked",
+        Deleted = "deleted" => "Deleted",
+    }
+}
+
+wire_enum! {
+    /// What a remediation does.
+    RemediationAction, "remediation action" {
+        Create = "create" => "Create",
+        Update = "update" => "Update",
+        Delete = "delete" => "Delete",
+        Link = "link" => "Link",
+        Unlink = "unlink" => "Unlink",
+        InactivateIdentity = "inactivate_identity" => "Inactivate identity",
+    }
+}
+
+wire_enum! {
+    /// Which side wins in a remediation.
+    RemediationDirection, "remediation direction" {
+        XavyoToTarget = "xavyo_to_target" => "xavyo → target",
+        TargetToXavyo = "target_to_xavyo" => "target → xavyo",
+    }
+}
+
+wire_enum! {
+    /// Where a discrepancy is in its resolution.
+    ResolutionStatus, "resolution status" {
+        Pending = "pending" => "Pending",
+        Resolved = "resolved" => "Resolved",
+        Ignored = "ignored" => "Ignored",
+    }
+}
+
+wire_enum! {
+    /// How an admin settled a provisioning conflict.
+    ConflictOutcome, "conflict outcome" {
+        Applied = "applied" => "Applied",
+        Superseded = "superseded" => "Superseded",
+        Merged = "merged" => "Merged",
+        Rejected = "rejected" => "Rejected",
+    }
+}
+
+wire_enum! {
+    /// How often a reconciliation schedule fires.
+    ScheduleFrequency, "schedule frequency" {
+        Hourly = "hourly" => "Hourly",
+        Daily = "daily" => "Daily",
+        Weekly = "weekly" => "Weekly",
+        Monthly = "monthly" => "Monthly",
+        Cron = "cron" => "Cron expression",
+    }
+}
+
+wire_enum! {
+    /// Whether a reconciliation run compares every account or only recent changes.
+    ReconciliationMode, "reconciliation mode" {
+        Full = "full" => "Full",
+        Delta = "delta" => "Delta",
+    }
+}
+
+wire_enum! {
+    /// Where a reconciliation run is in its lifecycle.
+    ReconciliationRunStatus, "reconciliation run status" {
+        Pending = "pending" => "Pending",
+        Running = "running" => "Running",
+        Completed = "completed" => "Completed",
+        Failed = "failed" => "Failed",
+        Cancelled = "cancelled" => "Cancelled",
+        Paused = "paused" => "Paused",
+    }
+}
+
+wire_enum! {
+    /// Whether a connector can take work. xavyo-idp also reports `inactive` and `error`.
+    ConnectorStatus, "connector status" {
+        Active = "active" => "Active",
+        Inactive = "inactive" => "Inactive",
+        Disabled = "disabled" => "Disabled",
+        Offline = "offline" => "Offline",
+        Error = "error" => "Error",
+    }
+}
+
+wire_enum! {
+    /// The account roles the console cares about.
+    Role, "role" {
+        SuperAdmin = "super_admin" => "Super admin",
+        Admin = "admin" => "Admin",
+        User = "user" => "User",
+    }
+}
+
+impl Role {
+    /// True for the roles that may use the console (`admin`, `super_admin`).
+    pub fn grants_admin<S: AsRef<str>>(roles: &[S]) -> bool {
+        roles
+            .iter()
+            .any(|r| matches!(r.as_ref().parse(), Ok(Role::Admin | Role::SuperAdmin)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + fmt::Debug + fmt::Display + FromStr<Err = UnknownVariant>,
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        for &member in all {
+            let text = member.to_string();
+            assert_eq!(T::from_str(&text), Ok(member), "FromStr of {text}");
+            let json = serde_json::to_string(&member).unwrap();
+            assert_eq!(json, format!("\"{text}\""), "serde spelling of {member:?}");
+            assert_eq!(serde_json::from_str::<T>(&json).unwrap(), member);
+        }
+        let err = T::from_str("bogus").unwrap_err();
+        assert_eq!(err.value, "bogus");
+        assert!(err.to_string().contains(all[0].to_string().as_str()));
+        assert!(serde_json::from_str::<T>("\"bogus\"").is_err());
+    }
+
+    #[test]
+    fn every_enum_round_trips_every_member() {
+        round_trips(&OperationType::ALL);
+        round_trips(&OperationStatus::ALL);
+        round_trips(&DiscrepancyType::ALL);
+        round_trips(&RemediationAction::ALL);
+        round_trips(&RemediationDirection::ALL);
+        round_trips(&ResolutionStatus::ALL);
+        round_trips(&ConflictOutcome::ALL);
+        round_trips(&ScheduleFrequency::ALL);
+        round_trips(&ReconciliationMode::ALL);
+        round_trips(&ReconciliationRunStatus::ALL);
+        round_trips(&ConnectorStatus::ALL);
+        round_trips(&Role::ALL);
+    }
+
+    #[test]
+    fn wire_spellings_match_the_data_model() {
+        assert_eq!(OperationStatus::DeadLetter.as_str(), "dead_letter");
+        assert_eq!(OperationStatus::AwaitingSystem.as_str(), "awaiting_system");
+        assert_eq!(RemediationDirection::XavyoToTarget.as_str(), "xavyo_to_target");
+        assert_eq!(RemediationAction::InactivateIdentity.as_str(), "inactivate_identity");
+        assert_eq!(OperationStatus::ALL.len(), 8);
+        assert_eq!(DiscrepancyType::ALL.len(), 6);
+    }
+
+    #[test]
+    fn admin_roles() {
+        assert!(Role::grants_admin(&["user", "super_admin"]));
+        assert!(Role::grants_admin(&["admin"]));
+        assert!(!Role::grants_admin(&["user", "auditor"]));
+        assert!(!Role::grants_admin::<&str>(&[]));
+    }
+}

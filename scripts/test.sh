@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test layer: unit, engine HTTP, client + BFF against a running engine, components in headless
+# Chromium (wasm-bindgen-test), and Playwright against the real server. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CHROMEDRIVER=/usr/bin/chromedriver
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "native tests (enums, dto, client, engine, app, server)"
+cargo test --workspace --exclude frontend
+
+step "components in headless Chromium (wasm-bindgen-test)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p app --target wasm32-unknown-unknown --features hydrate
+
+step "end to end (Playwright, real server, embedded engine, fresh demo database)"
+mkdir -p target/e2e
+rm -f target/e2e/engine.db target/e2e/engine.db-wal target/e2e/engine.db-shm
+ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end
