@@ -10,7 +10,7 @@ use crate::ssr;
 
 /// The signed-in user, as the header shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CurrentUser {
+pub struct SignedInUser {
     /// Their email.
     pub email: String,
     /// Their tenant.
@@ -23,7 +23,7 @@ pub struct CurrentUser {
 
 /// What the login page may prefill: the demo tenant, when the embedded engine runs with demo data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DemoHint {
+pub struct LoginHint {
     /// The demo tenant's id.
     pub tenant_id: TenantId,
     /// The demo admin's email.
@@ -117,15 +117,15 @@ pub async fn logout() -> Result<(), AppError> {
 
 /// The signed-in user (any role), or `Unauthorized`.
 #[server]
-pub async fn current_user() -> Result<CurrentUser, AppError> {
+pub async fn current_user() -> Result<SignedInUser, AppError> {
     let session = ssr::session().await.ok_or(AppError::Unauthorized).inspect_err(ssr::set_status)?;
     let claims = session.claims;
-    Ok(CurrentUser { is_admin: claims.is_admin(), email: claims.email, tenant_id: claims.tid, roles: claims.roles })
+    Ok(SignedInUser { is_admin: claims.is_admin(), email: claims.email, tenant_id: claims.tid, roles: claims.roles })
 }
 
 /// The demo hint for the login page, when there is one.
 #[server]
-pub async fn demo_hint() -> Result<Option<DemoHint>, AppError> {
+pub async fn demo_hint() -> Result<Option<LoginHint>, AppError> {
     Ok(ssr::state()?.demo.map(|d| (*d).clone()))
 }
 

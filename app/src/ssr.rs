@@ -27,7 +27,7 @@ pub struct BffState {
     /// Whether cookies get the `Secure` attribute (served over https).
     pub secure_cookies: bool,
     /// Demo login hints for the login page (embedded engine with `--demo` only).
-    pub demo: Option<Arc<crate::api::DemoHint>>,
+    pub demo: Option<Arc<crate::api::LoginHint>>,
 }
 
 /// The signed-in user of this request, put in the request's extensions by the session middleware.

@@ -15,7 +15,10 @@ pub struct LoginRequest {
 
 impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest").field("email", &self.email).field("password", &"<redacted>").finish()
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
     }
 }
 
@@ -46,7 +49,9 @@ fn bearer() -> String {
 
 impl std::fmt::Debug for TokenPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenPair").field("expires_in", &self.expires_in).finish_non_exhaustive()
+        f.debug_struct("TokenPair")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
     }
 }
 

@@ -79,7 +79,10 @@ impl TryFrom<RawConflict> for ProvisioningConflict {
     fn try_from(raw: RawConflict) -> Result<Self, Self::Error> {
         let outcome = match raw.outcome.as_deref() {
             None | Some(CONFLICT_PENDING) => None,
-            Some(text) => Some(text.parse::<ConflictOutcome>().map_err(|err| err.to_string())?),
+            Some(text) => Some(
+                text.parse::<ConflictOutcome>()
+                    .map_err(|err| err.to_string())?,
+            ),
         };
         let pending = match (raw.status.as_deref(), raw.is_pending) {
             (Some(status), _) => status == CONFLICT_PENDING,
@@ -93,7 +96,12 @@ impl TryFrom<RawConflict> for ProvisioningConflict {
             operation_id_b: raw.operation_id_b,
             conflict_type: raw.conflict_type,
             affected_attributes: raw.affected_attributes,
-            status: if pending { CONFLICT_PENDING } else { CONFLICT_RESOLVED }.to_owned(),
+            status: if pending {
+                CONFLICT_PENDING
+            } else {
+                CONFLICT_RESOLVED
+            }
+            .to_owned(),
             outcome,
             notes: raw.notes,
             created_at: raw.created_at,

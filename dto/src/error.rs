@@ -60,7 +60,10 @@ impl ErrorBody {
 
     /// A `validation_error` naming the field at fault.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Self { field: Some(field.to_owned()), ..Self::new("validation_error", message) }
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new("validation_error", message)
+        }
     }
 }
 

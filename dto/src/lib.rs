@@ -43,7 +43,10 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { limit: DEFAULT_LIMIT, offset: 0 }
+        Self {
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+        }
     }
 }
 
@@ -53,7 +56,10 @@ impl PageRequest {
         if self.limit == 0 || self.limit > MAX_LIMIT {
             return Err(ErrorBody::validation(
                 "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}, got {}", self.limit),
+                format!(
+                    "limit must be between 1 and {MAX_LIMIT}, got {}",
+                    self.limit
+                ),
             ));
         }
         Ok(self)

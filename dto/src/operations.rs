@@ -120,15 +120,21 @@ pub struct OperationQuery {
 impl OperationQuery {
     /// The page this query asks for, checked.
     pub fn page(&self) -> Result<PageRequest, ErrorBody> {
-        PageRequest { limit: self.limit.unwrap_or(crate::DEFAULT_LIMIT), offset: self.offset.unwrap_or(0) }
-            .validate()
+        PageRequest {
+            limit: self.limit.unwrap_or(crate::DEFAULT_LIMIT),
+            offset: self.offset.unwrap_or(0),
+        }
+        .validate()
     }
 
     /// Checks the date range is the right way round.
     pub fn validate(&self) -> Result<PageRequest, ErrorBody> {
         if let (Some(from), Some(to)) = (self.from_date, self.to_date) {
             if from > to {
-                return Err(ErrorBody::validation("from_date", "from_date must not be after to_date"));
+                return Err(ErrorBody::validation(
+                    "from_date",
+                    "from_date must not be after to_date",
+                ));
             }
         }
         self.page()
@@ -277,10 +283,19 @@ impl From<RawLog> for OperationLog {
     fn from(raw: RawLog) -> Self {
         let status = raw.status.unwrap_or_default();
         let level = raw.level.unwrap_or_else(|| {
-            if raw.error_message.is_some() || status == "failed" { "error" } else { "info" }.to_owned()
+            if raw.error_message.is_some() || status == "failed" {
+                "error"
+            } else {
+                "info"
+            }
+            .to_owned()
         });
         let message = raw.message.unwrap_or_else(|| {
-            let mut text = if status.is_empty() { "execution".to_owned() } else { format!("execution {status}") };
+            let mut text = if status.is_empty() {
+                "execution".to_owned()
+            } else {
+                format!("execution {status}")
+            };
             if let Some(ms) = raw.duration_ms {
                 text.push_str(&format!(" in {ms} ms"));
             }
@@ -289,7 +304,13 @@ impl From<RawLog> for OperationLog {
             }
             text
         });
-        Self { id: raw.id, operation_id: raw.operation_id, timestamp: raw.timestamp, level, message }
+        Self {
+            id: raw.id,
+            operation_id: raw.operation_id,
+            timestamp: raw.timestamp,
+            level,
+            message,
+        }
     }
 }
 

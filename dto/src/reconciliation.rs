@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use enums::{
-    DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction, RemediationDirection,
-    ResolutionStatus, ScheduleFrequency,
+    DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction,
+    RemediationDirection, ResolutionStatus, ScheduleFrequency,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
-    ActionId, ConnectorId, DiscrepancyId, ErrorBody, PageRequest, RunId, ScheduleId, UserId, DEFAULT_LIMIT,
-    MAX_BULK_ITEMS,
+    ActionId, ConnectorId, DiscrepancyId, ErrorBody, PageRequest, RunId, ScheduleId, UserId,
+    DEFAULT_LIMIT, MAX_BULK_ITEMS,
 };
 
 /// Reads `null` as the type's default (xavyo-idp sends `null` for empty maps and lists).
@@ -25,8 +25,15 @@ where
 }
 
 /// The checked page of a list query.
-pub(crate) fn checked_page(limit: Option<u32>, offset: Option<u64>) -> Result<PageRequest, ErrorBody> {
-    PageRequest { limit: limit.unwrap_or(DEFAULT_LIMIT), offset: offset.unwrap_or(0) }.validate()
+pub(crate) fn checked_page(
+    limit: Option<u32>,
+    offset: Option<u64>,
+) -> Result<PageRequest, ErrorBody> {
+    PageRequest {
+        limit: limit.unwrap_or(DEFAULT_LIMIT),
+        offset: offset.unwrap_or(0),
+    }
+    .validate()
 }
 
 fn is_false(value: &bool) -> bool {
@@ -112,8 +119,14 @@ impl From<RawRun> for ReconciliationRun {
             started_at: raw.started_at,
             completed_at: raw.completed_at,
             accounts_total: raw.accounts_total.or(stats.accounts_total).unwrap_or(0),
-            accounts_processed: raw.accounts_processed.or(stats.accounts_processed).unwrap_or(0),
-            discrepancies_found: raw.discrepancies_found.or(stats.discrepancies_found).unwrap_or(0),
+            accounts_processed: raw
+                .accounts_processed
+                .or(stats.accounts_processed)
+                .unwrap_or(0),
+            discrepancies_found: raw
+                .discrepancies_found
+                .or(stats.discrepancies_found)
+                .unwrap_or(0),
             duration_seconds: raw.duration_seconds.or(stats.duration_seconds),
             created_by: raw.created_by,
             error_message: raw.error_message,
@@ -474,10 +487,12 @@ impl From<RawRemediationResult> for RemediationResult {
         let result = raw.result.as_deref();
         let skipped = raw.skipped || result == Some("skipped");
         let success = raw.success.unwrap_or(result == Some("success"));
-        let changes = raw.changes.or_else(|| match (raw.before_state, raw.after_state) {
-            (None, None) => None,
-            (before, after) => Some(serde_json::json!({ "before": before, "after": after })),
-        });
+        let changes = raw
+            .changes
+            .or_else(|| match (raw.before_state, raw.after_state) {
+                (None, None) => None,
+                (before, after) => Some(serde_json::json!({ "before": before, "after": after })),
+            });
         Self {
             discrepancy_id: raw.discrepancy_id,
             action: raw.action,
@@ -520,10 +535,15 @@ impl BulkRemediateRequest {
     /// Checks there is at least one item and at most 100.
     pub fn validate(&self) -> Result<(), ErrorBody> {
         match self.items.len() {
-            0 => Err(ErrorBody::validation("items", "select at least one discrepancy")),
+            0 => Err(ErrorBody::validation(
+                "items",
+                "select at least one discrepancy",
+            )),
             n if n > MAX_BULK_ITEMS => Err(ErrorBody::validation(
                 "items",
-                format!("at most {MAX_BULK_ITEMS} discrepancies can be remediated at once, got {n}"),
+                format!(
+                    "at most {MAX_BULK_ITEMS} discrepancies can be remediated at once, got {n}"
+                ),
             )),
             _ => Ok(()),
         }
@@ -557,7 +577,7 @@ struct RawBulkRemediateResponse {
     summary: Option<RawBulkSummary>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct RawBulkSummary {
     total: Option<u64>,
     succeeded: Option<u64>,
@@ -567,13 +587,33 @@ struct RawBulkSummary {
 
 impl From<RawBulkRemediateResponse> for BulkRemediateResponse {
     fn from(raw: RawBulkRemediateResponse) -> Self {
-        let count = |keep: fn(&RemediationResult) -> bool| raw.results.iter().filter(|r| keep(r)).count() as u64;
-        let summary = raw.summary.unwrap_or(RawBulkSummary { total: None, succeeded: None, failed: None, skipped: None });
-        let total = raw.total.or(summary.total).unwrap_or(raw.results.len() as u64);
-        let succeeded = raw.succeeded.or(summary.succeeded).unwrap_or_else(|| count(|r| r.success && !r.skipped));
-        let failed = raw.failed.or(summary.failed).unwrap_or_else(|| count(|r| !r.success && !r.skipped));
-        let skipped = raw.skipped.or(summary.skipped).unwrap_or_else(|| count(|r| r.skipped));
-        Self { results: raw.results, total, succeeded, failed, skipped }
+        let count = |keep: fn(&RemediationResult) -> bool| {
+            raw.results.iter().filter(|r| keep(r)).count() as u64
+        };
+        let summary = raw.summary.unwrap_or_default();
+        let total = raw
+            .total
+            .or(summary.total)
+            .unwrap_or(raw.results.len() as u64);
+        let succeeded = raw
+            .succeeded
+            .or(summary.succeeded)
+            .unwrap_or_else(|| count(|r| r.success && !r.skipped));
+        let failed = raw
+            .failed
+            .or(summary.failed)
+            .unwrap_or_else(|| count(|r| !r.success && !r.skipped));
+        let skipped = raw
+            .skipped
+            .or(summary.skipped)
+            .unwrap_or_else(|| count(|r| r.skipped));
+        Self {
+            results: raw.results,
+            total,
+            succeeded,
+            failed,
+            skipped,
+        }
     }
 }
 
@@ -798,7 +838,9 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
     fn try_from(raw: RawSchedule) -> Result<Self, Self::Error> {
         let (frequency, cron_expression) = match raw.frequency.parse::<ScheduleFrequency>() {
             Ok(frequency) => (frequency, raw.cron_expression),
-            Err(_) if is_cron_expression(&raw.frequency) => (ScheduleFrequency::Cron, Some(raw.frequency)),
+            Err(_) if is_cron_expression(&raw.frequency) => {
+                (ScheduleFrequency::Cron, Some(raw.frequency))
+            }
             Err(unknown) => return Err(unknown.to_string()),
         };
         Ok(Self {
@@ -825,7 +867,11 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
 fn is_cron_expression(text: &str) -> bool {
     let fields: Vec<&str> = text.split_whitespace().collect();
     fields.len() == 5
-        && fields.iter().all(|field| field.chars().all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c)))
+        && fields.iter().all(|field| {
+            field
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c))
+        })
 }
 
 /// `GET /reconciliation/schedules`.
@@ -866,30 +912,48 @@ impl UpsertSchedule {
     /// Checks the fields the frequency needs are present and every given field is in range.
     pub fn validate(&self) -> Result<(), ErrorBody> {
         if self.hour_of_day > 23 {
-            return Err(ErrorBody::validation("hour_of_day", "hour_of_day must be between 0 and 23"));
+            return Err(ErrorBody::validation(
+                "hour_of_day",
+                "hour_of_day must be between 0 and 23",
+            ));
         }
         match self.day_of_week {
             Some(day) if day > 6 => {
-                return Err(ErrorBody::validation("day_of_week", "day_of_week must be between 0 (Sunday) and 6"));
+                return Err(ErrorBody::validation(
+                    "day_of_week",
+                    "day_of_week must be between 0 (Sunday) and 6",
+                ));
             }
             None if self.frequency == ScheduleFrequency::Weekly => {
-                return Err(ErrorBody::validation("day_of_week", "a weekly schedule needs day_of_week"));
+                return Err(ErrorBody::validation(
+                    "day_of_week",
+                    "a weekly schedule needs day_of_week",
+                ));
             }
             _ => {}
         }
         match self.day_of_month {
             Some(day) if !(1..=31).contains(&day) => {
-                return Err(ErrorBody::validation("day_of_month", "day_of_month must be between 1 and 31"));
+                return Err(ErrorBody::validation(
+                    "day_of_month",
+                    "day_of_month must be between 1 and 31",
+                ));
             }
             None if self.frequency == ScheduleFrequency::Monthly => {
-                return Err(ErrorBody::validation("day_of_month", "a monthly schedule needs day_of_month"));
+                return Err(ErrorBody::validation(
+                    "day_of_month",
+                    "a monthly schedule needs day_of_month",
+                ));
             }
             _ => {}
         }
         if self.frequency == ScheduleFrequency::Cron {
             match self.cron_expression.as_deref().map(str::trim) {
                 None | Some("") => {
-                    return Err(ErrorBody::validation("cron_expression", "a cron schedule needs cron_expression"));
+                    return Err(ErrorBody::validation(
+                        "cron_expression",
+                        "a cron schedule needs cron_expression",
+                    ));
                 }
                 Some(expr) if !is_cron_expression(expr) => {
                     return Err(ErrorBody::validation(
@@ -952,7 +1016,9 @@ impl TrendQuery {
     /// Checks the range is the right way round.
     pub fn validate(&self) -> Result<(), ErrorBody> {
         match (self.from, self.to) {
-            (Some(from), Some(to)) if from > to => Err(ErrorBody::validation("from", "from must not be after to")),
+            (Some(from), Some(to)) if from > to => {
+                Err(ErrorBody::validation("from", "from must not be after to"))
+            }
             _ => Ok(()),
         }
     }
@@ -983,35 +1049,111 @@ mod tests {
 
     #[test]
     fn schedule_validation_names_the_field() {
-        assert_eq!(field_of(schedule(ScheduleFrequency::Daily).validate()), None);
-        assert_eq!(field_of(schedule(ScheduleFrequency::Hourly).validate()), None);
         assert_eq!(
-            field_of(UpsertSchedule { hour_of_day: 24, ..schedule(ScheduleFrequency::Daily) }.validate()),
+            field_of(schedule(ScheduleFrequency::Daily).validate()),
+            None
+        );
+        assert_eq!(
+            field_of(schedule(ScheduleFrequency::Hourly).validate()),
+            None
+        );
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    hour_of_day: 24,
+                    ..schedule(ScheduleFrequency::Daily)
+                }
+                .validate()
+            ),
             Some("hour_of_day".into())
         );
 
         let weekly = schedule(ScheduleFrequency::Weekly);
         assert_eq!(field_of(weekly.validate()), Some("day_of_week".into()));
-        assert_eq!(field_of(UpsertSchedule { day_of_week: Some(7), ..weekly.clone() }.validate()), Some("day_of_week".into()));
-        assert_eq!(field_of(UpsertSchedule { day_of_week: Some(0), ..weekly.clone() }.validate()), None);
-        assert_eq!(field_of(UpsertSchedule { day_of_week: Some(6), ..weekly }.validate()), None);
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    day_of_week: Some(7),
+                    ..weekly.clone()
+                }
+                .validate()
+            ),
+            Some("day_of_week".into())
+        );
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    day_of_week: Some(0),
+                    ..weekly.clone()
+                }
+                .validate()
+            ),
+            None
+        );
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    day_of_week: Some(6),
+                    ..weekly
+                }
+                .validate()
+            ),
+            None
+        );
 
         let monthly = schedule(ScheduleFrequency::Monthly);
         assert_eq!(field_of(monthly.validate()), Some("day_of_month".into()));
         for bad in [0, 32] {
-            let result = UpsertSchedule { day_of_month: Some(bad), ..monthly.clone() }.validate();
+            let result = UpsertSchedule {
+                day_of_month: Some(bad),
+                ..monthly.clone()
+            }
+            .validate();
             assert_eq!(field_of(result), Some("day_of_month".into()));
         }
-        assert_eq!(field_of(UpsertSchedule { day_of_month: Some(31), ..monthly.clone() }.validate()), None);
-        assert_eq!(field_of(UpsertSchedule { day_of_month: Some(1), ..monthly }.validate()), None);
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    day_of_month: Some(31),
+                    ..monthly.clone()
+                }
+                .validate()
+            ),
+            None
+        );
+        assert_eq!(
+            field_of(
+                UpsertSchedule {
+                    day_of_month: Some(1),
+                    ..monthly
+                }
+                .validate()
+            ),
+            None
+        );
 
         let cron = schedule(ScheduleFrequency::Cron);
-        for bad in [None, Some(""), Some("   "), Some("0 2 * *"), Some("0 2 * * * *"), Some("0 2 * * ;")] {
-            let result = UpsertSchedule { cron_expression: bad.map(str::to_owned), ..cron.clone() }.validate();
+        for bad in [
+            None,
+            Some(""),
+            Some("   "),
+            Some("0 2 * *"),
+            Some("0 2 * * * *"),
+            Some("0 2 * * ;"),
+        ] {
+            let result = UpsertSchedule {
+                cron_expression: bad.map(str::to_owned),
+                ..cron.clone()
+            }
+            .validate();
             assert_eq!(field_of(result), Some("cron_expression".into()), "{bad:?}");
         }
         for good in ["0 2 * * *", "*/15 * * * MON-FRI", " 30 4 1,15 * ? "] {
-            let result = UpsertSchedule { cron_expression: Some(good.to_owned()), ..cron.clone() }.validate();
+            let result = UpsertSchedule {
+                cron_expression: Some(good.to_owned()),
+                ..cron.clone()
+            }
+            .validate();
             assert_eq!(field_of(result), None, "{good}");
         }
     }
@@ -1024,10 +1166,16 @@ mod tests {
             direction: RemediationDirection::XavyoToTarget,
             identity_id: None,
         };
-        let request = |n: usize| BulkRemediateRequest { items: vec![item; n], dry_run: false };
+        let request = |n: usize| BulkRemediateRequest {
+            items: vec![item; n],
+            dry_run: false,
+        };
         for bad in [0, MAX_BULK_ITEMS + 1] {
             let err = request(bad).validate().unwrap_err();
-            assert_eq!((err.error.as_str(), err.field.as_deref()), ("validation_error", Some("items")));
+            assert_eq!(
+                (err.error.as_str(), err.field.as_deref()),
+                ("validation_error", Some("items"))
+            );
         }
         assert!(request(1).validate().is_ok());
         assert!(request(MAX_BULK_ITEMS).validate().is_ok());
@@ -1036,13 +1184,29 @@ mod tests {
     #[test]
     fn trend_and_list_queries_are_checked() {
         let day = |text: &str| text.parse::<DateTime<Utc>>().ok();
-        let backwards =
-            TrendQuery { from: day("2026-11-24T00:00:00Z"), to: day("2026-11-23T00:00:00Z"), ..Default::default() };
-        assert_eq!(backwards.validate().unwrap_err().field.as_deref(), Some("from"));
+        let backwards = TrendQuery {
+            from: day("2026-11-24T00:00:00Z"),
+            to: day("2026-11-23T00:00:00Z"),
+            ..Default::default()
+        };
+        assert_eq!(
+            backwards.validate().unwrap_err().field.as_deref(),
+            Some("from")
+        );
         assert!(TrendQuery::default().validate().is_ok());
         assert_eq!(RunQuery::default().page().unwrap(), PageRequest::default());
-        assert!(DiscrepancyQuery { limit: Some(101), ..Default::default() }.page().is_err());
-        assert!(ActionQuery { limit: Some(0), ..Default::default() }.page().is_err());
+        assert!(DiscrepancyQuery {
+            limit: Some(101),
+            ..Default::default()
+        }
+        .page()
+        .is_err());
+        assert!(ActionQuery {
+            limit: Some(0),
+            ..Default::default()
+        }
+        .page()
+        .is_err());
     }
 
     #[test]

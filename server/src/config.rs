@@ -13,13 +13,13 @@ pub struct Config {
     #[arg(long, env = "ENGINE_DATABASE", default_value = "data/engine.db")]
     pub engine_database: PathBuf,
     /// Seed an empty engine database with demo data and print the demo login.
-    #[arg(long, env = "DEMO", default_value_t = false)]
+    #[arg(long, env = "DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub demo: bool,
     /// Secret signing the embedded engine's tokens (generated and stored in its database when unset).
     #[arg(long, env = "ENGINE_JWT_SECRET", hide_env_values = true)]
     pub engine_jwt_secret: Option<String>,
     /// Mark session cookies `Secure` (set it when the console is served over https).
-    #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
+    #[arg(long, env = "SECURE_COOKIES", value_parser = clap::builder::FalseyValueParser::new())]
     pub secure_cookies: bool,
     /// Seconds an upstream call may take before the console gives up on it.
     #[arg(long, env = "UPSTREAM_TIMEOUT_SECS", default_value_t = 10)]

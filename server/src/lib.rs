@@ -7,7 +7,7 @@ mod session;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use app::{api::DemoHint, ssr::BffState, App};
+use app::{api::LoginHint, ssr::BffState, App};
 use axum::{extract::State, http::StatusCode, middleware, routing::get, Router};
 use client::ApiClient;
 use leptos::prelude::*;
@@ -128,7 +128,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
 
     let api = ApiClient::new(&base_url, config.timeouts())?;
-    let hint = demo.as_ref().map(|d| Arc::new(DemoHint { tenant_id: d.tenant_id, email: d.email.clone() }));
+    let hint = demo.as_ref().map(|d| Arc::new(LoginHint { tenant_id: d.tenant_id, email: d.email.clone() }));
     let state = AppState {
         bff: BffState { leptos_options, api, secure_cookies: config.secure_cookies, demo: hint },
         refresher: Arc::new(RefreshCoordinator::default()),

@@ -6,7 +6,7 @@ use leptos_router::{
     hooks::use_location,
 };
 
-use crate::api::{current_user, CurrentUser, Logout};
+use crate::api::{current_user, SignedInUser, Logout};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
@@ -37,7 +37,7 @@ pub fn AppLayout() -> impl IntoView {
 }
 
 #[component]
-fn Frame(user: CurrentUser) -> impl IntoView {
+fn Frame(user: SignedInUser) -> impl IntoView {
     let location = use_location();
     let current = move |href: &str| {
         let path = location.pathname.get();
@@ -78,7 +78,7 @@ fn Frame(user: CurrentUser) -> impl IntoView {
 }
 
 #[component]
-fn Header(user: CurrentUser) -> impl IntoView {
+fn Header(user: SignedInUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="flex h-14 items-center justify-between border-b border-slate-200 bg-white px-4">

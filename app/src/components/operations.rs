@@ -92,7 +92,7 @@ pub fn OperationsTable(
                     <td class="px-3 py-2">{op.operation_type.label()}</td>
                     <td class="px-3 py-2">
                         <OperationStatusBadge status=op.status/>
-                        {error.map(|e| view! { <p class="mt-1 max-w-xs truncate text-xs text-rose-800" title=e.clone()>{e}</p> })}
+                        {error.map(|e| { let title = e.clone(); view! { <p class="mt-1 max-w-xs truncate text-xs text-rose-800" title=title>{e}</p> } })}
                     </td>
                     <td class="px-3 py-2">{connector}</td>
                     <td class="px-3 py-2"><code class="text-xs">{op.user_id.to_string()}</code></td>

@@ -3,7 +3,7 @@
 mod auth;
 mod connectors;
 mod operations;
-pub mod params;
+mod params;
 
 use std::time::Instant;
 

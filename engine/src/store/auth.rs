@@ -253,7 +253,7 @@ pub async fn rotate_refresh_token(
         return Ok(Rotation::Inactive);
     }
     let successor = NewRefreshToken { family_id: parse_id(&old.family_id)?, ..new.clone() };
-    insert_token_row(&mut *tx, user.tenant_id, user.id, &successor).await?;
+    insert_token_row(&mut tx, user.tenant_id, user.id, &successor).await?;
     sqlx::query("UPDATE refresh_tokens SET replaced_by = ? WHERE id = ?")
         .bind(successor.id.to_string())
         .bind(&old.id)
