@@ -53,34 +53,49 @@ pub async fn login(
     let state = ssr::state()?;
     let email = email.trim().to_owned();
     if email.is_empty() || !email.contains('@') {
-        return Err(AppError::invalid("email", "Enter the email address of your account."));
+        return Err(AppError::invalid(
+            "email",
+            "Enter the email address of your account.",
+        ));
     }
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let tenant: TenantId = tenant
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("tenant", "The tenant id is a UUID, e.g. 3f1e9a2b-5c6d-4e7f-8a9b-0123456789ab."))?;
+    let tenant: TenantId = tenant.trim().parse().map_err(|_| {
+        AppError::invalid(
+            "tenant",
+            "The tenant id is a UUID, e.g. 3f1e9a2b-5c6d-4e7f-8a9b-0123456789ab.",
+        )
+    })?;
 
-    let answer = state.api.login(tenant, &LoginRequest { email, password }).await;
-    let tokens = match answer {
-        Ok(LoginResponse::Tokens(tokens)) => tokens,
-        Ok(LoginResponse::MfaRequired { .. }) => {
-            return Err(AppError::invalid(
+    let answer = state
+        .api
+        .login(tenant, &LoginRequest { email, password })
+        .await;
+    let tokens =
+        match answer {
+            Ok(LoginResponse::Tokens(tokens)) => tokens,
+            Ok(LoginResponse::MfaRequired { .. }) => return Err(AppError::invalid(
                 "password",
                 "This account requires multi-factor sign-in, which this console does not support.",
-            ))
-        }
-        Err(client::ClientError::Api { status: 401 | 400 | 404, body }) => {
-            return Err(AppError::invalid("password", body.message));
-        }
-        Err(client::ClientError::Api { status: 403, body }) => return Err(AppError::invalid("email", body.message)),
-        Err(client::ClientError::Api { status: 429, .. }) => {
-            return Err(AppError::invalid("email", "Too many attempts: this account is locked for a while."))
-        }
-        Err(e) => return Err(e.into()),
-    };
+            )),
+            Err(client::ClientError::Api {
+                status: 401 | 400 | 404,
+                body,
+            }) => {
+                return Err(AppError::invalid("password", body.message));
+            }
+            Err(client::ClientError::Api { status: 403, body }) => {
+                return Err(AppError::invalid("email", body.message))
+            }
+            Err(client::ClientError::Api { status: 429, .. }) => {
+                return Err(AppError::invalid(
+                    "email",
+                    "Too many attempts: this account is locked for a while.",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
     ssr::append_cookies(&ssr::session_cookies(&tokens, state.secure_cookies));
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -118,9 +133,17 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in user (any role), or `Unauthorized`.
 #[server]
 pub async fn current_user() -> Result<SignedInUser, AppError> {
-    let session = ssr::session().await.ok_or(AppError::Unauthorized).inspect_err(ssr::set_status)?;
+    let session = ssr::session()
+        .await
+        .ok_or(AppError::Unauthorized)
+        .inspect_err(ssr::set_status)?;
     let claims = session.claims;
-    Ok(SignedInUser { is_admin: claims.is_admin(), email: claims.email, tenant_id: claims.tid, roles: claims.roles })
+    Ok(SignedInUser {
+        is_admin: claims.is_admin(),
+        email: claims.email,
+        tenant_id: claims.tid,
+        roles: claims.roles,
+    })
 }
 
 /// The demo hint for the login page, when there is one.
@@ -133,21 +156,35 @@ pub async fn demo_hint() -> Result<Option<LoginHint>, AppError> {
 #[server]
 pub async fn list_connectors() -> Result<ConnectorList, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    api.list_connectors(session.caller()).await.map_err(ssr::upstream)
+    api.list_connectors(session.caller())
+        .await
+        .map_err(ssr::upstream)
 }
 
 /// `GET /operations` with the page's filters.
 #[server]
 pub async fn list_operations(query: OperationQuery) -> Result<OperationList, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    query.validate().map_err(|e| AppError::Validation { field: e.field, message: e.message })?;
-    api.list_operations(session.caller(), &query).await.map_err(ssr::upstream)
+    query.validate().map_err(|e| AppError::Validation {
+        field: e.field,
+        message: e.message,
+    })?;
+    api.list_operations(session.caller(), &query)
+        .await
+        .map_err(ssr::upstream)
 }
 
 /// `GET /operations/stats`, for one connector or all.
 #[server]
-pub async fn operation_stats(connector_id: Option<ConnectorId>) -> Result<QueueStatistics, AppError> {
+pub async fn operation_stats(
+    connector_id: Option<ConnectorId>,
+) -> Result<QueueStatistics, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    let filter = dto::ConnectorFilter { connector_id, ..Default::default() };
-    api.operation_stats(session.caller(), &filter).await.map_err(ssr::upstream)
+    let filter = dto::ConnectorFilter {
+        connector_id,
+        ..Default::default()
+    };
+    api.operation_stats(session.caller(), &filter)
+        .await
+        .map_err(ssr::upstream)
 }

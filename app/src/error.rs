@@ -67,7 +67,10 @@ impl AppError {
 
     /// A validation error naming `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation { field: Some(field.to_owned()), message: message.into() }
+        Self::Validation {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
     }
 }
 
@@ -76,9 +79,10 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
-                Self::Validation { field: None, message: format!("Invalid request: {m}") }
-            }
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => Self::Validation {
+                field: None,
+                message: format!("Invalid request: {m}"),
+            },
             ServerFnErrorErr::Request(_) => {
                 Self::Unavailable("the console's server could not be reached".to_owned())
             }
@@ -96,15 +100,27 @@ impl From<client::ClientError> for AppError {
                 401 => Self::Unauthorized,
                 403 => Self::Forbidden,
                 404 => Self::NotFound(body.message),
-                400 | 422 => Self::Validation { field: body.field, message: body.message },
-                409 => Self::Conflict { code: body.error, message: body.message },
-                _ => Self::Upstream { status, message: body.message },
+                400 | 422 => Self::Validation {
+                    field: body.field,
+                    message: body.message,
+                },
+                409 => Self::Conflict {
+                    code: body.error,
+                    message: body.message,
+                },
+                _ => Self::Upstream {
+                    status,
+                    message: body.message,
+                },
             },
             E::Unavailable(why) => Self::Unavailable(why),
             E::Timeout => Self::Unavailable("it did not answer in time".to_owned()),
             E::Decode(why) => {
                 tracing::warn!(%why, "upstream answer could not be read");
-                Self::Upstream { status: 502, message: "its answer could not be read".to_owned() }
+                Self::Upstream {
+                    status: 502,
+                    message: "its answer could not be read".to_owned(),
+                }
             }
         }
     }

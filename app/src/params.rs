@@ -9,9 +9,16 @@ fn non_empty<'a>(params: &'a ParamsMap, key: &str) -> Option<&'a str> {
     params.get_str(key).map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn parse<T: std::str::FromStr>(params: &ParamsMap, key: &str, what: &str) -> Result<Option<T>, AppError> {
+fn parse<T: std::str::FromStr>(
+    params: &ParamsMap,
+    key: &str,
+    what: &str,
+) -> Result<Option<T>, AppError> {
     non_empty(params, key)
-        .map(|raw| raw.parse::<T>().map_err(|_| AppError::invalid(key, format!("`{raw}` is not a valid {what}."))))
+        .map(|raw| {
+            raw.parse::<T>()
+                .map_err(|_| AppError::invalid(key, format!("`{raw}` is not a valid {what}.")))
+        })
         .transpose()
 }
 
@@ -20,7 +27,10 @@ pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
     let limit: Option<u32> = parse(params, "limit", "page size")?;
     if let Some(limit) = limit {
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(AppError::invalid("limit", format!("The page size must be between 1 and {MAX_LIMIT}.")));
+            return Err(AppError::invalid(
+                "limit",
+                format!("The page size must be between 1 and {MAX_LIMIT}."),
+            ));
         }
     }
     let query = OperationQuery {
@@ -33,7 +43,10 @@ pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
         limit: Some(limit.unwrap_or(DEFAULT_LIMIT)),
         offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
     };
-    query.validate().map_err(|e| AppError::Validation { field: e.field, message: e.message })?;
+    query.validate().map_err(|e| AppError::Validation {
+        field: e.field,
+        message: e.message,
+    })?;
     Ok(query)
 }
 
@@ -51,7 +64,10 @@ pub fn with_params(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> St
         }
     }
     pairs.sort();
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
     if query.is_empty() {
         String::new()
     } else {
@@ -63,7 +79,9 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -78,7 +96,7 @@ mod tests {
     fn map(pairs: &[(&str, &str)]) -> ParamsMap {
         let mut m = ParamsMap::new();
         for (k, v) in pairs {
-            m.insert(*k, (*v).to_owned());
+            m.insert((*k).to_owned(), (*v).to_owned());
         }
         m
     }
@@ -89,9 +107,18 @@ mod tests {
         assert_eq!(q.status, Some(OperationStatus::Failed));
         assert_eq!(q.offset, Some(40));
         assert_eq!(q.limit, Some(DEFAULT_LIMIT));
-        assert!(operation_query(&map(&[("status", "")])).unwrap().status.is_none());
+        assert!(operation_query(&map(&[("status", "")]))
+            .unwrap()
+            .status
+            .is_none());
 
-        for (key, bad) in [("status", "bogus"), ("connector_id", "x"), ("limit", "0"), ("limit", "1000"), ("from_date", "yesterday")] {
+        for (key, bad) in [
+            ("status", "bogus"),
+            ("connector_id", "x"),
+            ("limit", "0"),
+            ("limit", "1000"),
+            ("from_date", "yesterday"),
+        ] {
             match operation_query(&map(&[(key, bad)])) {
                 Err(AppError::Validation { field, .. }) => assert_eq!(field.as_deref(), Some(key)),
                 other => panic!("{key}={bad} gave {other:?}"),
@@ -102,7 +129,10 @@ mod tests {
     #[test]
     fn links_keep_other_params() {
         let m = map(&[("status", "failed"), ("offset", "20")]);
-        assert_eq!(with_params(&m, &[("offset", Some("40".into()))]), "?offset=40&status=failed");
+        assert_eq!(
+            with_params(&m, &[("offset", Some("40".into()))]),
+            "?offset=40&status=failed"
+        );
         assert_eq!(with_params(&m, &[("offset", None)]), "?status=failed");
         assert_eq!(with_params(&ParamsMap::new(), &[]), "");
     }

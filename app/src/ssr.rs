@@ -41,14 +41,20 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("sub", &self.claims.sub).field("tid", &self.claims.tid).finish()
+        f.debug_struct("Session")
+            .field("sub", &self.claims.sub)
+            .field("tid", &self.claims.tid)
+            .finish()
     }
 }
 
 impl Session {
     /// The caller identity for upstream calls.
     pub fn caller(&self) -> Caller<'_> {
-        Caller { token: &self.access_token, tenant: self.claims.tid }
+        Caller {
+            token: &self.access_token,
+            tenant: self.claims.tid,
+        }
     }
 }
 
@@ -56,7 +62,9 @@ impl Session {
 pub fn read_claims(token: &str) -> Option<Claims> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -74,7 +82,10 @@ pub async fn session() -> Option<Session> {
 /// The session of an administrator, or the error to show (and its HTTP status during SSR).
 pub async fn require_admin() -> Result<(Session, ApiClient), AppError> {
     let state = state()?;
-    let session = session().await.ok_or(AppError::Unauthorized).inspect_err(set_status)?;
+    let session = session()
+        .await
+        .ok_or(AppError::Unauthorized)
+        .inspect_err(set_status)?;
     if !session.claims.is_admin() {
         let e = AppError::Forbidden;
         set_status(&e);
@@ -92,26 +103,49 @@ pub fn upstream(e: client::ClientError) -> AppError {
 
 /// Sets the response status for errors that stand for the whole page (401, 403, 404).
 pub fn set_status(e: &AppError) {
-    if matches!(e, AppError::Unauthorized | AppError::Forbidden | AppError::NotFound(_)) {
+    if matches!(
+        e,
+        AppError::Unauthorized | AppError::Forbidden | AppError::NotFound(_)
+    ) {
         if let Some(response) = use_context::<ResponseOptions>() {
-            response.set_status(http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST));
+            response.set_status(
+                http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST),
+            );
         }
     }
 }
 
 /// The two session cookies for a fresh token pair.
 pub fn session_cookies(tokens: &TokenPair, secure: bool) -> [Cookie<'static>; 2] {
-    let access = build_cookie(ACCESS_COOKIE, tokens.access_token.clone(), tokens.expires_in.max(1), secure);
-    let refresh = build_cookie(REFRESH_COOKIE, tokens.refresh_token.clone(), REFRESH_MAX_AGE_SECS, secure);
+    let access = build_cookie(
+        ACCESS_COOKIE,
+        tokens.access_token.clone(),
+        tokens.expires_in.max(1),
+        secure,
+    );
+    let refresh = build_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh_token.clone(),
+        REFRESH_MAX_AGE_SECS,
+        secure,
+    );
     [access, refresh]
 }
 
 /// Cookies that delete the session.
 pub fn cleared_cookies(secure: bool) -> [Cookie<'static>; 2] {
-    [build_cookie(ACCESS_COOKIE, String::new(), 0, secure), build_cookie(REFRESH_COOKIE, String::new(), 0, secure)]
+    [
+        build_cookie(ACCESS_COOKIE, String::new(), 0, secure),
+        build_cookie(REFRESH_COOKIE, String::new(), 0, secure),
+    ]
 }
 
-fn build_cookie(name: &'static str, value: String, max_age_secs: i64, secure: bool) -> Cookie<'static> {
+fn build_cookie(
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+    secure: bool,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .http_only(true)
         .secure(secure)

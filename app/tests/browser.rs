@@ -25,11 +25,23 @@ fn container() -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 fn stats_cards_show_counts_and_na_without_completions() {
     let root = container();
-    let stats = QueueStatistics { pending: 5, failed: 3, dead_letter: 1, ..Default::default() };
-    let _handle = leptos::mount::mount_to(root.clone(), move || view! { <QueueStatsCards stats=stats.clone()/> });
+    let stats = QueueStatistics {
+        pending: 5,
+        failed: 3,
+        dead_letter: 1,
+        ..Default::default()
+    };
+    let _handle = leptos::mount::mount_to(
+        root.clone(),
+        move || view! { <QueueStatsCards stats=stats.clone()/> },
+    );
 
     let value = |label: &str| {
-        root.query_selector(&format!("[data-stat=\"{label}\"]")).unwrap().expect(label).text_content().unwrap()
+        root.query_selector(&format!("[data-stat=\"{label}\"]"))
+            .unwrap()
+            .expect(label)
+            .text_content()
+            .unwrap()
     };
     assert_eq!(value("Pending"), "5");
     assert_eq!(value("Failed"), "3");
@@ -40,9 +52,15 @@ fn stats_cards_show_counts_and_na_without_completions() {
 #[wasm_bindgen_test]
 fn status_badge_says_the_status_in_words() {
     let root = container();
-    let _handle = leptos::mount::mount_to(root.clone(), || view! { <OperationStatusBadge status=OperationStatus::DeadLetter/> });
+    let _handle = leptos::mount::mount_to(
+        root.clone(),
+        || view! { <OperationStatusBadge status=OperationStatus::DeadLetter/> },
+    );
     let badge = root.query_selector("[data-status]").unwrap().unwrap();
-    assert_eq!(badge.get_attribute("data-status").as_deref(), Some("dead_letter"));
+    assert_eq!(
+        badge.get_attribute("data-status").as_deref(),
+        Some("dead_letter")
+    );
     assert_eq!(badge.text_content().unwrap(), "Dead letter");
 }
 
@@ -57,12 +75,22 @@ async fn toasts_appear_and_can_be_dismissed() {
             <ToastRegion/>
         }
     });
-    let region = root.query_selector("[aria-live]").unwrap().expect("live region");
+    let region = root
+        .query_selector("[aria-live]")
+        .unwrap()
+        .expect("live region");
     assert_eq!(region.text_content().unwrap(), "");
 
-    root.query_selector("#notify").unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    root.query_selector("#notify")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
     leptos::task::tick().await;
-    assert!(region.text_content().unwrap().contains("Operation queued for retry"));
+    assert!(region
+        .text_content()
+        .unwrap()
+        .contains("Operation queued for retry"));
 
     root.query_selector("[aria-label=\"Dismiss notification\"]")
         .unwrap()

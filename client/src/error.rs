@@ -47,7 +47,10 @@ impl ClientError {
             .unwrap_or("")
             .to_owned();
         match response.bytes().await {
-            Ok(bytes) => Self::Api { status, body: normalise(status, &content_type, &bytes) },
+            Ok(bytes) => Self::Api {
+                status,
+                body: normalise(status, &content_type, &bytes),
+            },
             Err(e) => Self::from_transport(e),
         }
     }
@@ -127,7 +130,11 @@ mod tests {
 
     #[test]
     fn reads_every_error_shape() {
-        let ours = normalise(409, "application/json", br#"{"error":"invalid_operation_state","message":"is completed"}"#);
+        let ours = normalise(
+            409,
+            "application/json",
+            br#"{"error":"invalid_operation_state","message":"is completed"}"#,
+        );
         assert_eq!(ours.error, "invalid_operation_state");
         assert_eq!(ours.message, "is completed");
 

@@ -9,7 +9,7 @@ mod error;
 use std::time::Duration;
 
 use dto::{
-    ConnectorFilter, ConnectorId, ConnectorList, Connector, ErrorBody, LoginRequest, LoginResponse,
+    Connector, ConnectorFilter, ConnectorId, ConnectorList, ErrorBody, LoginRequest, LoginResponse,
     OperationList, OperationQuery, QueueStatistics, RefreshRequest, TenantId, TokenPair,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -28,7 +28,9 @@ pub struct Caller<'a> {
 
 impl std::fmt::Debug for Caller<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Caller").field("tenant", &self.tenant).finish_non_exhaustive()
+        f.debug_struct("Caller")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,7 +45,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect: Duration::from_secs(3), request: Duration::from_secs(10) }
+        Self {
+            connect: Duration::from_secs(3),
+            request: Duration::from_secs(10),
+        }
     }
 }
 
@@ -63,7 +68,10 @@ impl ApiClient {
             .user_agent(concat!("provisioning-console/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, base: base_url.trim_end_matches('/').to_owned() })
+        Ok(Self {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+        })
     }
 
     /// The API's base URL.
@@ -74,7 +82,9 @@ impl ApiClient {
     fn request(&self, method: Method, path: &str, caller: Option<Caller<'_>>) -> RequestBuilder {
         let builder = self.http.request(method, format!("{}{}", self.base, path));
         match caller {
-            Some(c) => builder.bearer_auth(c.token).header("X-Tenant-ID", c.tenant.to_string()),
+            Some(c) => builder
+                .bearer_auth(c.token)
+                .header("X-Tenant-ID", c.tenant.to_string()),
             None => builder,
         }
     }
@@ -90,7 +100,10 @@ impl ApiClient {
 
     async fn json<T: DeserializeOwned>(builder: RequestBuilder) -> Result<T, ClientError> {
         let response = Self::send(builder).await?;
-        let bytes = response.bytes().await.map_err(ClientError::from_transport)?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(ClientError::from_transport)?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
@@ -99,7 +112,11 @@ impl ApiClient {
     }
 
     /// `POST /auth/login` for `tenant`.
-    pub async fn login(&self, tenant: TenantId, body: &LoginRequest) -> Result<LoginResponse, ClientError> {
+    pub async fn login(
+        &self,
+        tenant: TenantId,
+        body: &LoginRequest,
+    ) -> Result<LoginResponse, ClientError> {
         let req = self
             .request(Method::POST, "/auth/login", None)
             .header("X-Tenant-ID", tenant.to_string())
@@ -109,14 +126,26 @@ impl ApiClient {
 
     /// `POST /auth/refresh`: a new token pair; the old refresh token stops working.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ClientError> {
-        let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
-        Self::json(self.request(Method::POST, "/auth/refresh", None).json(&body)).await
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        Self::json(
+            self.request(Method::POST, "/auth/refresh", None)
+                .json(&body),
+        )
+        .await
     }
 
     /// `POST /auth/logout`: revokes the refresh token.
     pub async fn logout(&self, caller: Caller<'_>, refresh_token: &str) -> Result<(), ClientError> {
-        let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
-        Self::empty(self.request(Method::POST, "/auth/logout", Some(caller)).json(&body)).await
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        Self::empty(
+            self.request(Method::POST, "/auth/logout", Some(caller))
+                .json(&body),
+        )
+        .await
     }
 
     /// Whether the upstream answers HTTP at all (any status counts as reachable).
@@ -131,12 +160,18 @@ impl ApiClient {
 
     /// `GET /connectors`.
     pub async fn list_connectors(&self, caller: Caller<'_>) -> Result<ConnectorList, ClientError> {
-        let req = self.request(Method::GET, "/connectors", Some(caller)).query(&[("limit", dto::MAX_LIMIT)]);
+        let req = self
+            .request(Method::GET, "/connectors", Some(caller))
+            .query(&[("limit", dto::MAX_LIMIT)]);
         Self::json(req).await
     }
 
     /// `GET /connectors/{id}`.
-    pub async fn get_connector(&self, caller: Caller<'_>, id: ConnectorId) -> Result<Connector, ClientError> {
+    pub async fn get_connector(
+        &self,
+        caller: Caller<'_>,
+        id: ConnectorId,
+    ) -> Result<Connector, ClientError> {
         Self::json(self.request(Method::GET, &format!("/connectors/{id}"), Some(caller))).await
     }
 
@@ -146,7 +181,11 @@ impl ApiClient {
         caller: Caller<'_>,
         query: &OperationQuery,
     ) -> Result<OperationList, ClientError> {
-        Self::json(self.request(Method::GET, "/operations", Some(caller)).query(query)).await
+        Self::json(
+            self.request(Method::GET, "/operations", Some(caller))
+                .query(query),
+        )
+        .await
     }
 
     /// `GET /operations/stats`, for one connector or all.
@@ -155,7 +194,11 @@ impl ApiClient {
         caller: Caller<'_>,
         filter: &ConnectorFilter,
     ) -> Result<QueueStatistics, ClientError> {
-        Self::json(self.request(Method::GET, "/operations/stats", Some(caller)).query(filter)).await
+        Self::json(
+            self.request(Method::GET, "/operations/stats", Some(caller))
+                .query(filter),
+        )
+        .await
     }
 }
 

@@ -11,7 +11,8 @@ use tokio::{
 };
 
 fn captured_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/xavyo-idp/captured");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/xavyo-idp/captured");
     assert!(dir.is_dir(), "fixtures missing at {}", dir.display());
     dir
 }
@@ -40,7 +41,10 @@ async fn serve(status: u16, content_type: &'static str, body: String) -> String 
 }
 
 fn caller() -> Caller<'static> {
-    Caller { token: "t", tenant: TenantId(uuid::Uuid::nil()) }
+    Caller {
+        token: "t",
+        tenant: TenantId(uuid::Uuid::nil()),
+    }
 }
 
 #[tokio::test]
@@ -51,7 +55,8 @@ async fn every_captured_failure_reads_as_a_clear_error() {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let status = file["status"].as_u64().unwrap() as u16;
         if (200..300).contains(&status) {
             continue;
@@ -61,13 +66,20 @@ async fn every_captured_failure_reads_as_a_clear_error() {
             serde_json::Value::String(s) if status != 0 => ("text/plain; charset=utf-8", s.clone()),
             serde_json::Value::String(_) => ("text/plain", String::new()),
             other => {
-                let kind = if other.get("title").is_some() { "application/problem+json" } else { "application/json" };
+                let kind = if other.get("title").is_some() {
+                    "application/problem+json"
+                } else {
+                    "application/json"
+                };
                 (kind, other.to_string())
             }
         };
         let base = serve(status, content_type, body).await;
         let api = ApiClient::new(&base, Timeouts::default()).unwrap();
-        let err = api.list_operations(caller(), &OperationQuery::default()).await.unwrap_err();
+        let err = api
+            .list_operations(caller(), &OperationQuery::default())
+            .await
+            .unwrap_err();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         match (&err, status) {
             (ClientError::Unavailable(msg), 0) => assert!(!msg.is_empty(), "{name}"),
@@ -75,7 +87,10 @@ async fn every_captured_failure_reads_as_a_clear_error() {
                 assert_eq!(*got, status, "{name}");
                 assert!(!body.error.is_empty(), "{name}: no code");
                 assert!(!body.message.trim().is_empty(), "{name}: no message");
-                assert!(body.message.len() <= 310, "{name}: message too long for people");
+                assert!(
+                    body.message.len() <= 310,
+                    "{name}: message too long for people"
+                );
             }
             _ => panic!("{name}: unexpected {err:?}"),
         }
@@ -90,7 +105,10 @@ async fn connection_refused_and_timeouts_are_unavailable() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let api = ApiClient::new(&format!("http://{addr}"), Timeouts::default()).unwrap();
-    let err = api.operation_stats(caller(), &Default::default()).await.unwrap_err();
+    let err = api
+        .operation_stats(caller(), &Default::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::Unavailable(_)), "{err:?}");
 
     // Accepts, reads, never answers.
@@ -102,16 +120,30 @@ async fn connection_refused_and_timeouts_are_unavailable() {
             held.push(socket);
         }
     });
-    let timeouts = Timeouts { connect: std::time::Duration::from_millis(200), request: std::time::Duration::from_millis(300) };
+    let timeouts = Timeouts {
+        connect: std::time::Duration::from_millis(200),
+        request: std::time::Duration::from_millis(300),
+    };
     let api = ApiClient::new(&format!("http://{addr}"), timeouts).unwrap();
-    let err = api.operation_stats(caller(), &Default::default()).await.unwrap_err();
+    let err = api
+        .operation_stats(caller(), &Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(err, ClientError::Timeout);
 }
 
 #[tokio::test]
 async fn a_success_with_an_unreadable_body_is_a_decode_error() {
-    let base = serve(200, "application/json", r#"{"operations": "nope"}"#.to_owned()).await;
+    let base = serve(
+        200,
+        "application/json",
+        r#"{"operations": "nope"}"#.to_owned(),
+    )
+    .await;
     let api = ApiClient::new(&base, Timeouts::default()).unwrap();
-    let err = api.list_operations(caller(), &OperationQuery::default()).await.unwrap_err();
+    let err = api
+        .list_operations(caller(), &OperationQuery::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::Decode(_)), "{err:?}");
 }

@@ -39,7 +39,8 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$
 pub fn hash_password(password: &str) -> Result<String, EngineError> {
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| EngineError::PasswordHash(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|e| EngineError::PasswordHash(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
@@ -49,12 +50,19 @@ pub fn hash_password(password: &str) -> Result<String, EngineError> {
 /// True when `password` matches the PHC string `hash` (false for a malformed hash).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// Checks `password` against the account, or against [`DUMMY_HASH`] when there is none, off the async threads.
-pub(crate) async fn check_password(password: String, user: Option<&UserRecord>) -> Result<bool, ApiError> {
+pub(crate) async fn check_password(
+    password: String,
+    user: Option<&UserRecord>,
+) -> Result<bool, ApiError> {
     let hash = user.map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -63,7 +71,10 @@ pub(crate) async fn check_password(password: String, user: Option<&UserRecord>) 
 }
 
 /// The secret that signs access tokens: the configured one, else the one generated at first start.
-pub async fn resolve_jwt_secret(pool: &SqlitePool, configured: Option<String>) -> Result<String, EngineError> {
+pub async fn resolve_jwt_secret(
+    pool: &SqlitePool,
+    configured: Option<String>,
+) -> Result<String, EngineError> {
     if let Some(secret) = configured {
         if secret.len() < MIN_SECRET_LEN {
             return Err(EngineError::Config(format!(
@@ -147,7 +158,9 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| ApiError::Unauthorized("the access token is invalid or has expired".into()))
+            .map_err(|_| {
+                ApiError::Unauthorized("the access token is invalid or has expired".into())
+            })
     }
 }
 
@@ -165,8 +178,11 @@ pub(crate) fn tenant_header(headers: &HeaderMap) -> Result<Option<TenantId>, Api
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let missing = || ApiError::Unauthorized("an `Authorization: Bearer <token>` header is required".into());
-    let value = headers.get(axum::http::header::AUTHORIZATION).ok_or_else(missing)?;
+    let missing =
+        || ApiError::Unauthorized("an `Authorization: Bearer <token>` header is required".into());
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
     let token = token.trim();
@@ -190,17 +206,28 @@ pub struct AdminContext {
 impl FromRequestParts<AppState> for AdminContext {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let claims = state.tokens().verify(bearer_token(&parts.headers)?)?;
         let tenant = tenant_header(&parts.headers)?
             .ok_or_else(|| ApiError::Unauthorized("an X-Tenant-ID header is required".into()))?;
         if tenant != claims.tid {
-            return Err(ApiError::Forbidden("the access token was issued for another tenant".into()));
+            return Err(ApiError::Forbidden(
+                "the access token was issued for another tenant".into(),
+            ));
         }
         if !claims.is_admin() {
-            return Err(ApiError::Forbidden("this needs the admin or super_admin role".into()));
+            return Err(ApiError::Forbidden(
+                "this needs the admin or super_admin role".into(),
+            ));
         }
-        Ok(Self { tenant_id: tenant, user_id: claims.sub, claims })
+        Ok(Self {
+            tenant_id: tenant,
+            user_id: claims.sub,
+            claims,
+        })
     }
 }
 
@@ -244,9 +271,14 @@ mod tests {
         let now = Utc::now();
         let token = keys.issue(&user, now).expect("signs");
         let claims = keys.verify(&token).expect("verifies");
-        assert_eq!((claims.sub, claims.tid, claims.exp - claims.iat), (user.id, user.tenant_id, 900));
+        assert_eq!(
+            (claims.sub, claims.tid, claims.exp - claims.iat),
+            (user.id, user.tenant_id, 900)
+        );
         assert!(claims.is_admin());
-        assert!(TokenKeys::new("another secret, also long enough!!").verify(&token).is_err());
+        assert!(TokenKeys::new("another secret, also long enough!!")
+            .verify(&token)
+            .is_err());
         let expired = keys.issue(&user, now - Duration::hours(1)).expect("signs");
         assert!(keys.verify(&expired).is_err());
     }
@@ -261,6 +293,9 @@ mod tests {
         assert_eq!(bearer_token(&headers).ok(), Some("abc"));
         assert!(matches!(tenant_header(&headers), Ok(None)));
         headers.insert(TENANT_HEADER, "nope".parse().expect("header"));
-        assert!(matches!(tenant_header(&headers), Err(ApiError::Validation { .. })));
+        assert!(matches!(
+            tenant_header(&headers),
+            Err(ApiError::Validation { .. })
+        ));
     }
 }

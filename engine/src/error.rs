@@ -37,7 +37,10 @@ pub enum ApiError {
 impl ApiError {
     /// A `validation_error` for `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { field: field.into(), message: message.into() }
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The HTTP status this error answers with.
@@ -58,7 +61,10 @@ impl ApiError {
             Self::Forbidden(message) => ErrorBody::new("forbidden", message.as_str()),
             Self::NotFound(message) => ErrorBody::new("not_found", message.as_str()),
             Self::Validation { field, message } => ErrorBody::validation(field, message.as_str()),
-            Self::Internal(_) => ErrorBody::new("internal_error", "the engine could not complete the request"),
+            Self::Internal(_) => ErrorBody::new(
+                "internal_error",
+                "the engine could not complete the request",
+            ),
         }
     }
 }
@@ -67,7 +73,10 @@ impl From<ErrorBody> for ApiError {
     /// Validation errors from the `dto` checks (`validate()`), which come as bodies already.
     fn from(body: ErrorBody) -> Self {
         match body.field {
-            Some(field) => Self::Validation { field, message: body.message },
+            Some(field) => Self::Validation {
+                field,
+                message: body.message,
+            },
             None => Self::Internal(format!("{}: {}", body.error, body.message)),
         }
     }

@@ -92,9 +92,17 @@ impl RunningEngine {
 pub async fn start(config: EngineConfig) -> Result<RunningEngine, EngineError> {
     let pool = open_database(&config.database_path).await?;
     let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret).await?;
-    let demo = if config.demo { Some(demo::ensure_seeded(&pool).await?) } else { None };
-    let listener =
-        TcpListener::bind(config.bind).await.map_err(|source| EngineError::Bind { addr: config.bind, source })?;
+    let demo = if config.demo {
+        Some(demo::ensure_seeded(&pool).await?)
+    } else {
+        None
+    };
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| EngineError::Bind {
+            addr: config.bind,
+            source,
+        })?;
     let addr = listener.local_addr()?;
     let app = router(AppState::new(pool.clone(), &secret));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -108,5 +116,11 @@ pub async fn start(config: EngineConfig) -> Result<RunningEngine, EngineError> {
         }
     });
     tracing::info!(%addr, database = %config.database_path.display(), demo = config.demo, "engine listening");
-    Ok(RunningEngine { addr, demo, pool, stop, task })
+    Ok(RunningEngine {
+        addr,
+        demo,
+        pool,
+        stop,
+        task,
+    })
 }

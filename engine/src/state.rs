@@ -20,7 +20,12 @@ struct Inner {
 impl AppState {
     /// State over a migrated pool, signing tokens with `jwt_secret`.
     pub fn new(pool: SqlitePool, jwt_secret: &str) -> Self {
-        Self { inner: Arc::new(Inner { pool, tokens: TokenKeys::new(jwt_secret) }) }
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                tokens: TokenKeys::new(jwt_secret),
+            }),
+        }
     }
 
     /// The database pool.

@@ -253,8 +253,14 @@ mod tests {
     fn wire_spellings_match_the_data_model() {
         assert_eq!(OperationStatus::DeadLetter.as_str(), "dead_letter");
         assert_eq!(OperationStatus::AwaitingSystem.as_str(), "awaiting_system");
-        assert_eq!(RemediationDirection::XavyoToTarget.as_str(), "xavyo_to_target");
-        assert_eq!(RemediationAction::InactivateIdentity.as_str(), "inactivate_identity");
+        assert_eq!(
+            RemediationDirection::XavyoToTarget.as_str(),
+            "xavyo_to_target"
+        );
+        assert_eq!(
+            RemediationAction::InactivateIdentity.as_str(),
+            "inactivate_identity"
+        );
         assert_eq!(OperationStatus::ALL.len(), 8);
         assert_eq!(DiscrepancyType::ALL.len(), 6);
     }

@@ -30,7 +30,8 @@ impl Config {
     /// Timeouts of upstream calls.
     pub fn timeouts(&self) -> client::Timeouts {
         client::Timeouts {
-            connect: Duration::from_secs(3).min(Duration::from_secs(self.upstream_timeout_secs.max(1))),
+            connect: Duration::from_secs(3)
+                .min(Duration::from_secs(self.upstream_timeout_secs.max(1))),
             request: Duration::from_secs(self.upstream_timeout_secs.max(1)),
         }
     }

@@ -58,7 +58,10 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 /// The whole HTTP surface of the console.
@@ -83,11 +86,18 @@ pub fn router(state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(middleware::from_fn_with_state(state.clone(), session::session_layer))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
         .layer(middleware::from_fn(security::same_origin_layer))
         .with_state(state);
-    security::with_headers(app).layer(CompressionLayer::new()).layer(TraceLayer::new_for_http())
+    security::with_headers(app)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
@@ -110,7 +120,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             (url.clone(), None, None)
         }
         None => {
-            if let Some(dir) = config.engine_database.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = config
+                .engine_database
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|e| StartError::Engine(e.to_string()))?;
             }
             let engine = engine::start(engine::EngineConfig {
@@ -128,17 +142,35 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
 
     let api = ApiClient::new(&base_url, config.timeouts())?;
-    let hint = demo.as_ref().map(|d| Arc::new(LoginHint { tenant_id: d.tenant_id, email: d.email.clone() }));
+    let hint = demo.as_ref().map(|d| {
+        Arc::new(LoginHint {
+            tenant_id: d.tenant_id,
+            email: d.email.clone(),
+        })
+    });
     let state = AppState {
-        bff: BffState { leptos_options, api, secure_cookies: config.secure_cookies, demo: hint },
+        bff: BffState {
+            leptos_options,
+            api,
+            secure_cookies: config.secure_cookies,
+            demo: hint,
+        },
         refresher: Arc::new(RefreshCoordinator::default()),
     };
 
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| StartError::Io { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Io { addr, source })?;
     println!("Provisioning console: http://{addr}");
     if let Some(d) = &demo {
-        println!("Demo login   tenant {}   email {}   password {}", d.tenant_id, d.email, d.password);
-        println!("Non-admin    tenant {}   email {}   password {}", d.tenant_id, d.viewer_email, d.viewer_password);
+        println!(
+            "Demo login   tenant {}   email {}   password {}",
+            d.tenant_id, d.email, d.password
+        );
+        println!(
+            "Non-admin    tenant {}   email {}   password {}",
+            d.tenant_id, d.viewer_email, d.viewer_password
+        );
     }
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
@@ -157,7 +189,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -18,7 +18,9 @@ pub async fn same_origin_layer(req: Request, next: Next) -> Response {
     let allowed = match (origin, host) {
         (Some(origin), Some(host)) => origin_host(origin) == Some(host),
         // Some browsers omit Origin on same-origin requests; Fetch Metadata still tells.
-        (None, _) => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
+        (None, _) => {
+            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin")
+        }
         _ => false,
     };
     if allowed {
@@ -30,7 +32,9 @@ pub async fn same_origin_layer(req: Request, next: Next) -> Response {
 }
 
 fn origin_host(origin: &str) -> Option<&str> {
-    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))?;
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))?;
     Some(rest.trim_end_matches('/'))
 }
 
@@ -40,9 +44,18 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -
     use http::HeaderValue;
     use tower_http::set_header::SetResponseHeaderLayer as Set;
     router
-        .layer(Set::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(Set::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(Set::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(Set::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(Set::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(Set::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(Set::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
@@ -56,7 +69,10 @@ mod tests {
     #[test]
     fn origin_hosts() {
         assert_eq!(origin_host("http://127.0.0.1:3000"), Some("127.0.0.1:3000"));
-        assert_eq!(origin_host("https://console.example"), Some("console.example"));
+        assert_eq!(
+            origin_host("https://console.example"),
+            Some("console.example")
+        );
         assert_eq!(origin_host("null"), None);
     }
 }

@@ -37,16 +37,25 @@ pub struct RefreshCoordinator {
 
 impl RefreshCoordinator {
     /// The new token pair for `refresh_token`: the first caller asks upstream, the others share its answer.
-    pub async fn refresh(&self, api: &ApiClient, refresh_token: &str) -> Result<TokenPair, ClientError> {
+    pub async fn refresh(
+        &self,
+        api: &ApiClient,
+        refresh_token: &str,
+    ) -> Result<TokenPair, ClientError> {
         let slot = {
-            let mut map = self.inflight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = self
+                .inflight
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             map.retain(|_, (at, _)| at.elapsed() < REFRESH_RESULT_TTL);
             map.entry(refresh_token.to_owned())
                 .or_insert_with(|| (Instant::now(), Arc::new(OnceCell::new())))
                 .1
                 .clone()
         };
-        slot.get_or_init(|| api.refresh(refresh_token)).await.clone()
+        slot.get_or_init(|| api.refresh(refresh_token))
+            .await
+            .clone()
     }
 }
 
@@ -62,7 +71,10 @@ fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
 
 fn session_from(token: &str) -> Option<Session> {
     let claims = ssr::read_claims(token)?;
-    Some(Session { access_token: Arc::from(token), claims })
+    Some(Session {
+        access_token: Arc::from(token),
+        claims,
+    })
 }
 
 fn fresh(session: &Session) -> bool {
@@ -88,14 +100,24 @@ fn is_public(path: &str) -> bool {
 }
 
 /// Attaches the [`Session`] to the request, refreshing it when needed.
-pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
-    let mut session = cookie_value(headers, ACCESS_COOKIE).and_then(|t| session_from(&t)).filter(fresh);
+    let mut session = cookie_value(headers, ACCESS_COOKIE)
+        .and_then(|t| session_from(&t))
+        .filter(fresh);
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
 
     if session.is_none() {
         if let Some(refresh_token) = cookie_value(headers, REFRESH_COOKIE) {
-            match state.refresher.refresh(&state.bff.api, &refresh_token).await {
+            match state
+                .refresher
+                .refresh(&state.bff.api, &refresh_token)
+                .await
+            {
                 Ok(pair) => {
                     session = session_from(&pair.access_token);
                     set_cookies.extend(ssr::session_cookies(&pair, state.bff.secure_cookies));
@@ -116,7 +138,11 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
             next.run(req).await
         }
         None if req.method() == Method::GET && !is_public(&path) => {
-            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let next_param: String = url_encode(target);
             Redirect::to(&format!("/login?next={next_param}")).into_response()
         }
@@ -133,7 +159,9 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -153,6 +181,9 @@ mod tests {
 
     #[test]
     fn encodes_the_return_path() {
-        assert_eq!(url_encode("/connectors/operations?status=failed&x=1"), "/connectors/operations%3Fstatus%3Dfailed%26x%3D1");
+        assert_eq!(
+            url_encode("/connectors/operations?status=failed&x=1"),
+            "/connectors/operations%3Fstatus%3Dfailed%26x%3D1"
+        );
     }
 }

@@ -20,12 +20,15 @@ async fn console() -> Console {
     let engine = engine::start(engine::EngineConfig {
         database_path: dir.path().join("engine.db"),
         bind: "127.0.0.1:0".parse().unwrap(),
-        jwt_secret: Some("bff-test-secret-bff-test-secret".to_owned()),
+        jwt_secret: Some("bff-test-secret-bff-test-secret-0123456789".to_owned()),
         demo: true,
     })
     .await
     .unwrap();
-    let options = LeptosOptions::builder().output_name("console").site_root("target/site").build();
+    let options = LeptosOptions::builder()
+        .output_name("console")
+        .site_root("target/site")
+        .build();
     let state = AppState {
         bff: BffState {
             leptos_options: options,
@@ -38,17 +41,35 @@ async fn console() -> Console {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
-    Console { base: format!("http://{addr}"), demo: engine.demo.clone().unwrap(), _engine: engine, _dir: dir }
+    Console {
+        base: format!("http://{addr}"),
+        demo: engine.demo.clone().unwrap(),
+        _engine: engine,
+        _dir: dir,
+    }
 }
 
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }
 
-async fn sign_in(c: &Console, http: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+async fn sign_in(
+    c: &Console,
+    http: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     http.post(format!("{}/api/login", c.base))
         .header(header::ORIGIN, &c.base)
-        .form(&[("email", email), ("password", password), ("tenant", &c.demo.tenant_id.to_string())])
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("tenant", &c.demo.tenant_id.to_string()),
+        ])
         .send()
         .await
         .unwrap()
@@ -60,33 +81,69 @@ async fn login_sets_httponly_cookies_and_pages_hold_no_token() {
     let http = browser();
 
     // Signed out: a page sends us to login, keeping where we were going.
-    let res = http.get(format!("{}/connectors/operations?status=failed", c.base)).send().await.unwrap();
+    let res = http
+        .get(format!("{}/connectors/operations?status=failed", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let location = res.headers()[header::LOCATION].to_str().unwrap();
-    assert!(location.starts_with("/login?next=/connectors/operations"), "{location}");
+    assert!(
+        location.starts_with("/login?next=/connectors/operations"),
+        "{location}"
+    );
 
     let res = sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
-    let cookies: Vec<String> =
-        res.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     for cookie in &cookies {
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     }
-    let access = cookies.iter().find(|c| c.starts_with("console_access=")).unwrap();
-    let token = access.trim_start_matches("console_access=").split(';').next().unwrap().to_owned();
+    let access = cookies
+        .iter()
+        .find(|c| c.starts_with("console_access="))
+        .unwrap();
+    let token = access
+        .trim_start_matches("console_access=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
 
-    let res = http.get(format!("{}/connectors/operations?status=failed", c.base)).send().await.unwrap();
+    let res = http
+        .get(format!("{}/connectors/operations?status=failed", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"), "{csp}");
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"),
+        "{csp}"
+    );
     assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let html = res.text().await.unwrap();
     assert!(html.contains("Queue statistics"));
     assert!(html.contains(r#"data-status="failed""#));
     assert!(!html.contains(r#"data-status="completed""#));
-    assert!(!html.contains(&token), "the access token leaked into the page");
+    assert!(
+        !html.contains(&token),
+        "the access token leaked into the page"
+    );
     assert!(!html.contains(&c.demo.password));
 }
 
@@ -102,7 +159,12 @@ async fn mutations_need_our_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = http.post(format!("{}/api/login", c.base)).form(&[("email", "a@b.c")]).send().await.unwrap();
+    let res = http
+        .post(format!("{}/api/login", c.base))
+        .form(&[("email", "a@b.c")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
@@ -111,7 +173,11 @@ async fn non_admin_gets_403_and_no_data() {
     let c = console().await;
     let http = browser();
     sign_in(&c, &http, &c.demo.viewer_email, &c.demo.viewer_password).await;
-    let res = http.get(format!("{}/connectors/operations", c.base)).send().await.unwrap();
+    let res = http
+        .get(format!("{}/connectors/operations", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let html = res.text().await.unwrap();
     assert!(html.contains("administrators only"));
@@ -123,7 +189,10 @@ async fn upstream_down_is_a_clear_state() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = listener.local_addr().unwrap();
     drop(listener);
-    let options = LeptosOptions::builder().output_name("console").site_root("target/site").build();
+    let options = LeptosOptions::builder()
+        .output_name("console")
+        .site_root("target/site")
+        .build();
     let state = AppState {
         bff: BffState {
             leptos_options: options,
@@ -137,18 +206,30 @@ async fn upstream_down_is_a_clear_state() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
     let http = browser();
-    let res = http.get(format!("http://{addr}/readyz")).send().await.unwrap();
+    let res = http
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let res = http.get(format!("http://{addr}/healthz")).send().await.unwrap();
+    let res = http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = http
         .post(format!("http://{addr}/api/login"))
         .header(header::ORIGIN, format!("http://{addr}"))
         .header(header::ACCEPT, "application/json")
-        .form(&[("email", "admin@demo.local"), ("password", "x"), ("tenant", "00000000-0000-4000-8000-00000000d001")])
+        .form(&[
+            ("email", "admin@demo.local"),
+            ("password", "x"),
+            ("tenant", "00000000-0000-4000-8000-00000000d001"),
+        ])
         .send()
         .await
         .unwrap();
     let body = res.text().await.unwrap();
-    assert!(body.contains("unavailable"), "{body}");
+    assert!(body.contains("Unavailable"), "{body}");
 }

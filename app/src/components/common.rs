@@ -18,6 +18,19 @@ pub fn Timestamp(#[prop(into)] at: Option<DateTime<Utc>>) -> impl IntoView {
     }
 }
 
+/// A uuid shortened to its first block; the whole id is in the tooltip and for screen readers.
+#[component]
+pub fn ShortId(#[prop(into)] id: String) -> impl IntoView {
+    let short = format!("{}…", id.split('-').next().unwrap_or_default());
+    let title = id.clone();
+    view! {
+        <code class="text-xs" title=title>
+            <span aria-hidden="true">{short}</span>
+            <span class="sr-only">{id}</span>
+        </code>
+    }
+}
+
 /// Shown while data loads.
 #[component]
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
@@ -44,7 +57,11 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::Internal(_) => ("Unexpected error", "Try again; if it keeps failing, tell the console's operators."),
     };
     let sign_in = matches!(error, AppError::Unauthorized).then(|| {
-        let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+        let next = format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        );
         let href = format!("/login?next={}", urlencode(&next));
         view! { <A href=href attr:class="font-medium underline">"Sign in again"</A> }
     });
@@ -61,7 +78,9 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

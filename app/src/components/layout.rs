@@ -6,7 +6,7 @@ use leptos_router::{
     hooks::use_location,
 };
 
-use crate::api::{current_user, SignedInUser, Logout};
+use crate::api::{current_user, Logout, SignedInUser};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
@@ -42,7 +42,11 @@ fn Frame(user: SignedInUser) -> impl IntoView {
     let current = move |href: &str| {
         let path = location.pathname.get();
         // The most specific entry wins: "/connectors" is current only on the connectors list itself.
-        let best = NAV.iter().map(|(h, _)| *h).filter(|h| path == *h || path.starts_with(&format!("{h}/"))).max_by_key(|h| h.len());
+        let best = NAV
+            .iter()
+            .map(|(h, _)| *h)
+            .filter(|h| path == *h || path.starts_with(&format!("{h}/")))
+            .max_by_key(|h| h.len());
         (best == Some(href)).then_some("page")
     };
     view! {
@@ -57,13 +61,15 @@ fn Frame(user: SignedInUser) -> impl IntoView {
                             let href = *href;
                             view! {
                                 <li>
-                                    <A
+                                    // A plain link: the router still navigates client-side, and `A` would add its
+                                    // own prefix-matched aria-current ("/connectors" would mark every page).
+                                    <a
                                         href=href
-                                        attr:aria-current=move || current(href)
-                                        attr:class="block rounded px-3 py-2 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                                        aria-current=move || current(href)
+                                        class="block rounded px-3 py-2 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
                                     >
                                         {*label}
-                                    </A>
+                                    </a>
                                 </li>
                             }
                         })

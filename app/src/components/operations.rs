@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use dto::{enums::OperationStatus, ConnectorId, ProvisioningOperation, QueueStatistics};
 use leptos::prelude::*;
 
-use crate::components::common::Timestamp;
+use crate::components::common::{ShortId, Timestamp};
 
 /// A coloured status label; the text, not the colour, carries the meaning.
 #[component]
@@ -32,7 +32,13 @@ pub fn OperationStatusBadge(status: OperationStatus) -> impl IntoView {
 pub fn QueueStatsCards(stats: QueueStatistics) -> impl IntoView {
     let avg = stats
         .avg_processing_time_secs
-        .map(|s| if s < 10.0 { format!("{s:.2} s") } else { format!("{s:.0} s") })
+        .map(|s| {
+            if s < 10.0 {
+                format!("{s:.2} s")
+            } else {
+                format!("{s:.0} s")
+            }
+        })
         .unwrap_or_else(|| "N/A".to_owned());
     let cards = [
         ("Pending", stats.pending.to_string()),
@@ -95,7 +101,7 @@ pub fn OperationsTable(
                         {error.map(|e| { let title = e.clone(); view! { <p class="mt-1 max-w-xs truncate text-xs text-rose-800" title=title>{e}</p> } })}
                     </td>
                     <td class="px-3 py-2">{connector}</td>
-                    <td class="px-3 py-2"><code class="text-xs">{op.user_id.to_string()}</code></td>
+                    <td class="px-3 py-2 whitespace-nowrap"><ShortId id=op.user_id.to_string()/></td>
                     <td class="px-3 py-2 text-right">{op.priority}</td>
                     <td class="px-3 py-2 text-right">{format!("{}/{}", op.retry_count, op.max_retries)}</td>
                     <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.created_at/></td>

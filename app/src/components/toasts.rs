@@ -30,7 +30,13 @@ impl Toasts {
     pub fn push(&self, kind: ToastKind, text: impl Into<String>) {
         let id = self.next.get_value();
         self.next.set_value(id + 1);
-        self.items.update(|items| items.push(Toast { id, kind, text: text.into() }));
+        self.items.update(|items| {
+            items.push(Toast {
+                id,
+                kind,
+                text: text.into(),
+            })
+        });
     }
 
     fn dismiss(&self, id: u64) {
@@ -40,7 +46,10 @@ impl Toasts {
 
 /// Provides the toast service to the app.
 pub fn provide_toasts() {
-    provide_context(Toasts { items: RwSignal::new(Vec::new()), next: StoredValue::new(0) });
+    provide_context(Toasts {
+        items: RwSignal::new(Vec::new()),
+        next: StoredValue::new(0),
+    });
 }
 
 /// The toast service.

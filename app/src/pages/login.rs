@@ -20,7 +20,10 @@ pub fn LoginPage() -> impl IntoView {
     };
     let field_error = move |field: &'static str| {
         move || match error() {
-            Some(AppError::Validation { field: Some(f), message }) if f == field => Some(message),
+            Some(AppError::Validation {
+                field: Some(f),
+                message,
+            }) if f == field => Some(message),
             _ => None,
         }
     };

@@ -40,7 +40,10 @@ pub fn OperationsPage() -> impl IntoView {
 
     let href = Callback::new(move |offset: u64| {
         let offset = (offset > 0).then(|| offset.to_string());
-        format!("/connectors/operations{}", with_params(&params.get_untracked(), &[("offset", offset)]))
+        format!(
+            "/connectors/operations{}",
+            with_params(&params.get_untracked(), &[("offset", offset)])
+        )
     });
 
     view! {
@@ -107,9 +110,15 @@ fn submit_on_change(ev: leptos::ev::Event) {
 /// The filter bar: a GET form, so filters live in the URL and work before hydration too.
 #[component]
 fn Filters(connectors: Vec<Connector>, current: OperationQuery) -> impl IntoView {
-    let connector = current.connector_id.map(|c| c.to_string()).unwrap_or_default();
+    let connector = current
+        .connector_id
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     let status = current.status.map(|s| s.as_str()).unwrap_or_default();
-    let kind = current.operation_type.map(|t| t.as_str()).unwrap_or_default();
+    let kind = current
+        .operation_type
+        .map(|t| t.as_str())
+        .unwrap_or_default();
     view! {
         <Form method="GET" action="/connectors/operations">
             <div class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">

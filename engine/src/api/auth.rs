@@ -15,11 +15,21 @@ use crate::{
 };
 
 fn bad_body(expected: &'static str) -> impl Fn(JsonRejection) -> ApiError {
-    move |_| ApiError::validation("body", format!("the body must be a JSON object with {expected}"))
+    move |_| {
+        ApiError::validation(
+            "body",
+            format!("the body must be a JSON object with {expected}"),
+        )
+    }
 }
 
 fn pair(access_token: String, refresh_token: String) -> TokenPair {
-    TokenPair { access_token, refresh_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_TTL_SECS }
+    TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: ACCESS_TOKEN_TTL_SECS,
+    }
 }
 
 /// Issues a refresh token of a new family and an access token for `user`.
@@ -38,8 +48,12 @@ pub async fn login(
     headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let tenant = auth::tenant_header(&headers)?
-        .ok_or_else(|| ApiError::validation("X-Tenant-ID", "an X-Tenant-ID header naming the tenant is required"))?;
+    let tenant = auth::tenant_header(&headers)?.ok_or_else(|| {
+        ApiError::validation(
+            "X-Tenant-ID",
+            "an X-Tenant-ID header naming the tenant is required",
+        )
+    })?;
     let Json(request) = body.map_err(bad_body("`email` and `password`"))?;
     let user = store::find_user_by_email(state.pool(), tenant, &request.email).await?;
     let invalid = || ApiError::Unauthorized("invalid email or password".into());
@@ -71,9 +85,9 @@ pub async fn refresh(
             tracing::info!(tenant = %user.tenant_id, user = %user.id, "token refreshed");
             Ok(Json(pair(state.tokens().issue(&user, now)?, refresh)))
         }
-        Rotation::Invalid => {
-            Err(ApiError::Unauthorized("the refresh token is invalid, expired or already used".into()))
-        }
+        Rotation::Invalid => Err(ApiError::Unauthorized(
+            "the refresh token is invalid, expired or already used".into(),
+        )),
         Rotation::Inactive => Err(ApiError::Forbidden("this account is disabled".into())),
     }
 }
@@ -84,6 +98,11 @@ pub async fn logout(
     body: Result<Json<RefreshRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Json(request) = body.map_err(bad_body("`refresh_token`"))?;
-    store::revoke_refresh_token(state.pool(), &auth::refresh_token_hash(&request.refresh_token), Utc::now()).await?;
+    store::revoke_refresh_token(
+        state.pool(),
+        &auth::refresh_token_hash(&request.refresh_token),
+        Utc::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

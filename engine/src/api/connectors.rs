@@ -14,7 +14,12 @@ pub async fn list(
 ) -> Result<Json<ConnectorList>, ApiError> {
     let page = params.page()?;
     let (connectors, total) = store::list_connectors(state.pool(), admin.tenant_id, page).await?;
-    Ok(Json(ConnectorList { connectors, total: Some(total), limit: Some(page.limit), offset: Some(page.offset) }))
+    Ok(Json(ConnectorList {
+        connectors,
+        total: Some(total),
+        limit: Some(page.limit),
+        offset: Some(page.offset),
+    }))
 }
 
 /// One connector of the tenant; 404 for an unknown id or another tenant's.

@@ -53,7 +53,10 @@ async fn no_route() -> ApiError {
 }
 
 async fn method_not_allowed() -> Response {
-    let body = ErrorBody::new("method_not_allowed", "this endpoint does not take that method");
+    let body = ErrorBody::new(
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    );
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
 

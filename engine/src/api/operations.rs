@@ -23,8 +23,14 @@ pub async fn list(
         offset: params.offset()?,
     };
     let page = query.validate()?;
-    let (operations, total) = store::list_operations(state.pool(), admin.tenant_id, &query, page).await?;
-    Ok(Json(OperationList { operations, total: Some(total), limit: Some(page.limit), offset: Some(page.offset) }))
+    let (operations, total) =
+        store::list_operations(state.pool(), admin.tenant_id, &query, page).await?;
+    Ok(Json(OperationList {
+        operations,
+        total: Some(total),
+        limit: Some(page.limit),
+        offset: Some(page.offset),
+    }))
 }
 
 /// Counts per status, mean processing time and success rate, for the tenant or one connector.
@@ -34,5 +40,7 @@ pub async fn stats(
     params: QueryParams,
 ) -> Result<Json<QueueStatistics>, ApiError> {
     let connector = params.id("connector_id")?;
-    Ok(Json(store::queue_statistics(state.pool(), admin.tenant_id, connector).await?))
+    Ok(Json(
+        store::queue_statistics(state.pool(), admin.tenant_id, connector).await?,
+    ))
 }

@@ -26,7 +26,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         let mut params = HashMap::with_capacity(pairs.len());
         for (name, value) in pairs {
             if params.contains_key(&name) {
-                return Err(ApiError::validation(name.as_str(), format!("{name} is given more than once")));
+                return Err(ApiError::validation(
+                    name.as_str(),
+                    format!("{name} is given more than once"),
+                ));
             }
             params.insert(name, value);
         }
@@ -43,17 +46,25 @@ impl QueryParams {
     pub fn id<T: From<Uuid>>(&self, name: &str) -> Result<Option<T>, ApiError> {
         self.get(name)
             .map(|raw| {
-                Uuid::parse_str(raw).map(T::from).map_err(|_| ApiError::validation(name, format!("{name} must be a uuid")))
+                Uuid::parse_str(raw)
+                    .map(T::from)
+                    .map_err(|_| ApiError::validation(name, format!("{name} must be a uuid")))
             })
             .transpose()
     }
 
     /// A parameter that must be a member of the enum `T` (snake_case wire spelling).
-    pub fn member<T: FromStr<Err = UnknownVariant>>(&self, name: &str) -> Result<Option<T>, ApiError> {
+    pub fn member<T: FromStr<Err = UnknownVariant>>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, ApiError> {
         self.get(name)
             .map(|raw| {
                 raw.parse::<T>().map_err(|e| {
-                    ApiError::validation(name, format!("{name} must be one of: {} (got `{}`)", e.expected, e.value))
+                    ApiError::validation(
+                        name,
+                        format!("{name} must be one of: {} (got `{}`)", e.expected, e.value),
+                    )
                 })
             })
             .transpose()
@@ -64,10 +75,19 @@ impl QueryParams {
         self.get(name)
             .map(|raw| {
                 DateTime::parse_from_rfc3339(raw)
-                    .or_else(|e| if raw.contains(' ') { DateTime::parse_from_rfc3339(&raw.replace(' ', "+")) } else { Err(e) })
+                    .or_else(|e| {
+                        if raw.contains(' ') {
+                            DateTime::parse_from_rfc3339(&raw.replace(' ', "+"))
+                        } else {
+                            Err(e)
+                        }
+                    })
                     .map(|t| t.with_timezone(&Utc))
                     .map_err(|_| {
-                        ApiError::validation(name, format!("{name} must be an RFC 3339 time, e.g. 2026-11-24T00:00:00Z"))
+                        ApiError::validation(
+                            name,
+                            format!("{name} must be an RFC 3339 time, e.g. 2026-11-24T00:00:00Z"),
+                        )
                     })
             })
             .transpose()
@@ -78,7 +98,10 @@ impl QueryParams {
         self.get("limit")
             .map(|raw| {
                 raw.parse::<u32>().map_err(|_| {
-                    ApiError::validation("limit", format!("limit must be a whole number from 1 to {}", dto::MAX_LIMIT))
+                    ApiError::validation(
+                        "limit",
+                        format!("limit must be a whole number from 1 to {}", dto::MAX_LIMIT),
+                    )
                 })
             })
             .transpose()
@@ -91,14 +114,19 @@ impl QueryParams {
                 raw.parse::<u64>()
                     .ok()
                     .filter(|&n| i64::try_from(n).is_ok())
-                    .ok_or_else(|| ApiError::validation("offset", "offset must be a whole number, 0 or more"))
+                    .ok_or_else(|| {
+                        ApiError::validation("offset", "offset must be a whole number, 0 or more")
+                    })
             })
             .transpose()
     }
 
     /// `limit` (default 20, 1..=100) and `offset` (default 0), checked.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let page = PageRequest { limit: self.limit()?.unwrap_or(DEFAULT_LIMIT), offset: self.offset()?.unwrap_or(0) };
+        let page = PageRequest {
+            limit: self.limit()?.unwrap_or(DEFAULT_LIMIT),
+            offset: self.offset()?.unwrap_or(0),
+        };
         Ok(page.validate()?)
     }
 }
@@ -112,8 +140,12 @@ impl<S: Send + Sync, T: From<Uuid>> FromRequestParts<S> for PathId<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let invalid = || ApiError::validation("id", "the id in the path must be a uuid");
-        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| invalid())?;
-        Uuid::parse_str(&raw).map(|id| Self(T::from(id))).map_err(|_| invalid())
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| invalid())?;
+        Uuid::parse_str(&raw)
+            .map(|id| Self(T::from(id)))
+            .map_err(|_| invalid())
     }
 }
 
@@ -124,7 +156,12 @@ mod tests {
     use enums::OperationStatus;
 
     fn params(pairs: &[(&str, &str)]) -> QueryParams {
-        QueryParams(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        QueryParams(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     fn field(err: ApiError) -> String {
@@ -150,14 +187,33 @@ mod tests {
             ("limit", "abc"),
             ("offset", "-1"),
         ]);
-        assert_eq!(field(p.member::<OperationStatus>("status").unwrap_err()), "status");
-        assert_eq!(field(p.id::<ConnectorId>("connector_id").unwrap_err()), "connector_id");
+        assert_eq!(
+            field(p.member::<OperationStatus>("status").unwrap_err()),
+            "status"
+        );
+        assert_eq!(
+            field(p.id::<ConnectorId>("connector_id").unwrap_err()),
+            "connector_id"
+        );
         assert_eq!(field(p.time("from_date").unwrap_err()), "from_date");
         assert_eq!(field(p.limit().unwrap_err()), "limit");
         assert_eq!(field(p.offset().unwrap_err()), "offset");
-        assert_eq!(field(params(&[("limit", "0")]).page().unwrap_err()), "limit");
-        assert_eq!(field(params(&[("limit", "101")]).page().unwrap_err()), "limit");
-        assert_eq!(field(params(&[("offset", "99999999999999999999")]).page().unwrap_err()), "offset");
+        assert_eq!(
+            field(params(&[("limit", "0")]).page().unwrap_err()),
+            "limit"
+        );
+        assert_eq!(
+            field(params(&[("limit", "101")]).page().unwrap_err()),
+            "limit"
+        );
+        assert_eq!(
+            field(
+                params(&[("offset", "99999999999999999999")])
+                    .page()
+                    .unwrap_err()
+            ),
+            "offset"
+        );
     }
 
     #[test]

@@ -29,11 +29,17 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let args = Args::parse();
-    let config =
-        EngineConfig { database_path: args.database, bind: args.bind, jwt_secret: args.jwt_secret, demo: args.demo };
+    let config = EngineConfig {
+        database_path: args.database,
+        bind: args.bind,
+        jwt_secret: args.jwt_secret,
+        demo: args.demo,
+    };
     let engine = match engine::start(config).await {
         Ok(engine) => engine,
         Err(err) => {
@@ -43,7 +49,10 @@ async fn main() -> ExitCode {
     };
     println!("engine listening on {}", engine.base_url());
     if let Some(demo) = &engine.demo {
-        println!("demo tenant {} — log in as {} (passwords: engine --help)", demo.tenant_id, demo.email);
+        println!(
+            "demo tenant {} — log in as {} (passwords: engine --help)",
+            demo.tenant_id, demo.email
+        );
     }
     if let Err(err) = tokio::signal::ctrl_c().await {
         eprintln!("engine: cannot wait for Ctrl-C: {err}");

@@ -19,7 +19,10 @@ pub struct NewTenant {
 }
 
 /// Creates a tenant.
-pub async fn insert_tenant(conn: &mut SqliteConnection, tenant: &NewTenant) -> Result<(), sqlx::Error> {
+pub async fn insert_tenant(
+    conn: &mut SqliteConnection,
+    tenant: &NewTenant,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")
         .bind(tenant.id.to_string())
         .bind(&tenant.name)
@@ -31,7 +34,9 @@ pub async fn insert_tenant(conn: &mut SqliteConnection, tenant: &NewTenant) -> R
 
 /// How many tenants exist (zero on a fresh database).
 pub async fn count_tenants(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(pool).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(pool)
+        .await
 }
 
 /// Whether the tenant exists.
@@ -146,7 +151,11 @@ pub async fn find_user_by_email(
 }
 
 /// Notes a successful login.
-pub async fn record_login(pool: &SqlitePool, user: UserId, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn record_login(
+    pool: &SqlitePool,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
         .bind(ts(at))
         .bind(user.to_string())
@@ -243,16 +252,21 @@ pub async fn rotate_refresh_token(
     let Some(old) = old else {
         return Ok(Rotation::Invalid);
     };
-    let user = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"))
-        .bind(&old.user_id)
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(UserRecord::try_from)?;
+    let user = sqlx::query_as::<_, UserRow>(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
+    ))
+    .bind(&old.user_id)
+    .fetch_one(&mut *tx)
+    .await
+    .and_then(UserRecord::try_from)?;
     if !user.active {
         tx.commit().await?;
         return Ok(Rotation::Inactive);
     }
-    let successor = NewRefreshToken { family_id: parse_id(&old.family_id)?, ..new.clone() };
+    let successor = NewRefreshToken {
+        family_id: parse_id(&old.family_id)?,
+        ..new.clone()
+    };
     insert_token_row(&mut tx, user.tenant_id, user.id, &successor).await?;
     sqlx::query("UPDATE refresh_tokens SET replaced_by = ? WHERE id = ?")
         .bind(successor.id.to_string())
@@ -264,11 +278,17 @@ pub async fn rotate_refresh_token(
 }
 
 /// Kills the refresh token with this hash; true if it was live.
-pub async fn revoke_refresh_token(pool: &SqlitePool, hash: &str, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
-        .bind(ts(at))
-        .bind(hash)
-        .execute(pool)
-        .await?;
+pub async fn revoke_refresh_token(
+    pool: &SqlitePool,
+    hash: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+    )
+    .bind(ts(at))
+    .bind(hash)
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected() > 0)
 }

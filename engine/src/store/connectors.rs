@@ -29,7 +29,10 @@ pub struct NewConnector {
 }
 
 /// Creates a connector.
-pub async fn insert_connector(conn: &mut SqliteConnection, connector: &NewConnector) -> Result<(), sqlx::Error> {
+pub async fn insert_connector(
+    conn: &mut SqliteConnection,
+    connector: &NewConnector,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO connectors (id, tenant_id, name, connector_type, status, credentials_valid, settings,
                                  created_at, updated_at)
@@ -95,7 +98,10 @@ pub async fn list_connectors(
         .bind(tenant.to_string())
         .fetch_one(pool)
         .await?;
-    let connectors = rows.into_iter().map(Connector::try_from).collect::<Result<_, _>>()?;
+    let connectors = rows
+        .into_iter()
+        .map(Connector::try_from)
+        .collect::<Result<_, _>>()?;
     Ok((connectors, count(total)))
 }
 

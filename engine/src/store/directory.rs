@@ -26,7 +26,10 @@ pub struct NewIdentity {
 }
 
 /// Creates an identity.
-pub async fn insert_identity(conn: &mut SqliteConnection, identity: &NewIdentity) -> Result<(), sqlx::Error> {
+pub async fn insert_identity(
+    conn: &mut SqliteConnection,
+    identity: &NewIdentity,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO identities (id, tenant_id, email, display_name, attributes, active, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -48,7 +48,10 @@ pub async fn open_database(path: &Path) -> Result<SqlitePool, EngineError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
     sqlx::migrate!().run(&pool).await?;
     Ok(pool)
 }
@@ -64,7 +67,9 @@ fn corrupt(what: &str, value: &str) -> sqlx::Error {
 }
 
 fn parse_time(value: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|_| corrupt("time", value))
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| corrupt("time", value))
 }
 
 fn parse_opt_time(value: Option<&str>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
@@ -72,7 +77,9 @@ fn parse_opt_time(value: Option<&str>) -> Result<Option<DateTime<Utc>>, sqlx::Er
 }
 
 fn parse_id<T: From<Uuid>>(value: &str) -> Result<T, sqlx::Error> {
-    Uuid::parse_str(value).map(T::from).map_err(|_| corrupt("id", value))
+    Uuid::parse_str(value)
+        .map(T::from)
+        .map_err(|_| corrupt("id", value))
 }
 
 fn parse_opt_id<T: From<Uuid>>(value: Option<&str>) -> Result<Option<T>, sqlx::Error> {
@@ -89,7 +96,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, sqlx::Er
 
 /// `limit`/`offset` as SQLite binds them.
 fn page_binds(page: dto::PageRequest) -> (i64, i64) {
-    (i64::from(page.limit), i64::try_from(page.offset).unwrap_or(i64::MAX))
+    (
+        i64::from(page.limit),
+        i64::try_from(page.offset).unwrap_or(i64::MAX),
+    )
 }
 
 fn count(total: i64) -> u64 {

@@ -2,13 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use dto::{
-    ConflictId, ConnectorId, EntryId, ExecutionAttempt, OperationId, OperationLog, OperationQuery, PageRequest,
-    ProvisioningOperation, QueueStatistics, TenantId, UserId,
+    ConflictId, ConnectorId, EntryId, ExecutionAttempt, OperationId, OperationLog, OperationQuery,
+    PageRequest, ProvisioningOperation, QueueStatistics, TenantId, UserId,
 };
 use enums::{ConflictOutcome, OperationStatus};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::{count, page_binds, parse_enum, parse_id, parse_json, parse_opt_id, parse_opt_time, parse_time, ts};
+use super::{
+    count, page_binds, parse_enum, parse_id, parse_json, parse_opt_id, parse_opt_time, parse_time,
+    ts,
+};
 
 #[derive(FromRow)]
 struct OperationRow {
@@ -71,9 +74,11 @@ impl TryFrom<OperationRow> for ProvisioningOperation {
 
 /// Appends `WHERE ...` for the tenant and every filter of `query` (its page is not read).
 fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, query: &OperationQuery) {
-    sql.push(" WHERE o.tenant_id = ").push_bind(tenant.to_string());
+    sql.push(" WHERE o.tenant_id = ")
+        .push_bind(tenant.to_string());
     if let Some(connector) = query.connector_id {
-        sql.push(" AND o.connector_id = ").push_bind(connector.to_string());
+        sql.push(" AND o.connector_id = ")
+            .push_bind(connector.to_string());
     }
     if let Some(user) = query.user_id {
         sql.push(" AND o.user_id = ").push_bind(user.to_string());
@@ -82,7 +87,8 @@ fn push_filters(sql: &mut QueryBuilder<'_, Sqlite>, tenant: TenantId, query: &Op
         sql.push(" AND o.status = ").push_bind(status.as_str());
     }
     if let Some(kind) = query.operation_type {
-        sql.push(" AND o.operation_type = ").push_bind(kind.as_str());
+        sql.push(" AND o.operation_type = ")
+            .push_bind(kind.as_str());
     }
     if let Some(from) = query.from_date {
         sql.push(" AND o.created_at >= ").push_bind(ts(from));
@@ -108,7 +114,8 @@ pub async fn list_operations(
          FROM operations o LEFT JOIN connectors c ON c.id = o.connector_id AND c.tenant_id = o.tenant_id",
     );
     push_filters(&mut sql, tenant, query);
-    sql.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ").push_bind(limit);
+    sql.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+        .push_bind(limit);
     sql.push(" OFFSET ").push_bind(offset);
     let rows: Vec<OperationRow> = sql.build_query_as().fetch_all(pool).await?;
 
@@ -116,7 +123,10 @@ pub async fn list_operations(
     push_filters(&mut total, tenant, query);
     let total: i64 = total.build_query_scalar().fetch_one(pool).await?;
 
-    let operations = rows.into_iter().map(ProvisioningOperation::try_from).collect::<Result<_, _>>()?;
+    let operations = rows
+        .into_iter()
+        .map(ProvisioningOperation::try_from)
+        .collect::<Result<_, _>>()?;
     Ok((operations, count(total)))
 }
 
@@ -127,7 +137,10 @@ pub async fn queue_statistics(
     tenant: TenantId,
     connector: Option<ConnectorId>,
 ) -> Result<QueueStatistics, sqlx::Error> {
-    let scope = OperationQuery { connector_id: connector, ..OperationQuery::default() };
+    let scope = OperationQuery {
+        connector_id: connector,
+        ..OperationQuery::default()
+    };
     let mut sql = QueryBuilder::new("SELECT o.status, COUNT(*) FROM operations o");
     push_filters(&mut sql, tenant, &scope);
     sql.push(" GROUP BY o.status");
@@ -138,10 +151,15 @@ pub async fn queue_statistics(
         "SELECT AVG((julianday(o.completed_at) - julianday(o.started_at)) * 86400.0) FROM operations o",
     );
     push_filters(&mut sql, tenant, &scope);
-    sql.push(" AND o.status = 'completed' AND o.started_at IS NOT NULL AND o.completed_at IS NOT NULL");
+    sql.push(
+        " AND o.status = 'completed' AND o.started_at IS NOT NULL AND o.completed_at IS NOT NULL",
+    );
     let avg_processing_time_secs: Option<f64> = sql.build_query_scalar().fetch_one(pool).await?;
 
-    let mut stats = QueueStatistics { avg_processing_time_secs, ..QueueStatistics::default() };
+    let mut stats = QueueStatistics {
+        avg_processing_time_secs,
+        ..QueueStatistics::default()
+    };
     for (status, n) in counts {
         let n = count(n);
         match parse_enum::<OperationStatus>(&status)? {
@@ -247,7 +265,11 @@ pub async fn insert_attempt(
 }
 
 /// Stores one log line of an operation.
-pub async fn insert_log(conn: &mut SqliteConnection, tenant: TenantId, log: &OperationLog) -> Result<(), sqlx::Error> {
+pub async fn insert_log(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    log: &OperationLog,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO operation_logs (id, tenant_id, operation_id, timestamp, level, message)
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -291,10 +313,17 @@ pub struct NewConflict {
 }
 
 /// Stores a conflict; its status is `resolved` when it has an outcome, else `pending`.
-pub async fn insert_conflict(conn: &mut SqliteConnection, conflict: &NewConflict) -> Result<(), sqlx::Error> {
-    let attributes =
-        serde_json::to_string(&conflict.affected_attributes).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let status = if conflict.outcome.is_some() { "resolved" } else { "pending" };
+pub async fn insert_conflict(
+    conn: &mut SqliteConnection,
+    conflict: &NewConflict,
+) -> Result<(), sqlx::Error> {
+    let attributes = serde_json::to_string(&conflict.affected_attributes)
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let status = if conflict.outcome.is_some() {
+        "resolved"
+    } else {
+        "pending"
+    };
     sqlx::query(
         "INSERT INTO conflicts (id, tenant_id, operation_id_a, operation_id_b, conflict_type, affected_attributes,
                                 status, outcome, notes, created_at, resolved_at, resolved_by)

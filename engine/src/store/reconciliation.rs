@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use dto::{ActionId, ConnectorId, DiscrepancyId, RunId, ScheduleId, TenantId, UserId};
 use enums::{
-    DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction, RemediationDirection,
-    ResolutionStatus, ScheduleFrequency,
+    DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction,
+    RemediationDirection, ResolutionStatus, ScheduleFrequency,
 };
 use sqlx::SqliteConnection;
 
@@ -130,8 +130,15 @@ pub struct NewDiscrepancy {
 }
 
 /// Stores a discrepancy.
-pub async fn insert_discrepancy(conn: &mut SqliteConnection, d: &NewDiscrepancy) -> Result<(), sqlx::Error> {
-    let mismatched = d.mismatched_attributes.as_ref().map(json_text).transpose()?;
+pub async fn insert_discrepancy(
+    conn: &mut SqliteConnection,
+    d: &NewDiscrepancy,
+) -> Result<(), sqlx::Error> {
+    let mismatched = d
+        .mismatched_attributes
+        .as_ref()
+        .map(json_text)
+        .transpose()?;
     sqlx::query(
         "INSERT INTO discrepancies (id, tenant_id, connector_id, run_id, discrepancy_type, identity_id,
                                     external_uid, attribute_name, expected_value, actual_value,
@@ -188,7 +195,10 @@ pub struct NewAction {
 }
 
 /// Stores an audit log entry.
-pub async fn insert_action(conn: &mut SqliteConnection, action: &NewAction) -> Result<(), sqlx::Error> {
+pub async fn insert_action(
+    conn: &mut SqliteConnection,
+    action: &NewAction,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO reconciliation_actions (id, tenant_id, connector_id, discrepancy_id, action_type, direction,
                                              result, dry_run, performed_by, performed_at, details)
@@ -242,7 +252,10 @@ pub struct NewSchedule {
 }
 
 /// Stores a schedule.
-pub async fn insert_schedule(conn: &mut SqliteConnection, s: &NewSchedule) -> Result<(), sqlx::Error> {
+pub async fn insert_schedule(
+    conn: &mut SqliteConnection,
+    s: &NewSchedule,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO schedules (id, tenant_id, connector_id, mode, frequency, day_of_week, day_of_month,
                                 hour_of_day, cron_expression, enabled, last_run_at, next_run_at, created_at,
@@ -284,7 +297,10 @@ pub struct TrendCount {
 }
 
 /// Adds `count` to the day's tally for that connector and type.
-pub async fn add_trend_count(conn: &mut SqliteConnection, t: &TrendCount) -> Result<(), sqlx::Error> {
+pub async fn add_trend_count(
+    conn: &mut SqliteConnection,
+    t: &TrendCount,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO discrepancy_trend (tenant_id, connector_id, day, discrepancy_type, count)
          VALUES (?, ?, ?, ?, ?)

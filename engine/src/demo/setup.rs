@@ -1,0 +1,281 @@
+//! The demo world: tenants, accounts, connectors, identities, the directory's accounts and the schedule.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use dto::{ScheduleId, UserId};
+use enums::{ConnectorStatus, ReconciliationMode, ScheduleFrequency};
+use rand::{rngs::StdRng, Rng};
+use serde_json::json;
+
+use super::*;
+use crate::store::{NewConnector, NewIdentity, NewSchedule, NewTargetAccount, NewTenant, NewUser};
+
+const FIRST_NAMES: [&str; 25] = [
+    "Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
+    "Keiko", "Liam", "Maya", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Samir", "Tessa",
+    "Umar", "Vera", "Wei", "Ximena", "Yusuf",
+];
+const LAST_NAMES: [&str; 25] = [
+    "Anders", "Becker", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ivanova",
+    "Jensen", "Kowalski", "Laurent", "Moreau", "Novak", "Okafor", "Petrov", "Quinn", "Rossi",
+    "Schmidt", "Tanaka", "Ueda", "Varga", "Weber", "Young", "Zhang",
+];
+pub(super) const DEPARTMENTS: [&str; 6] = [
+    "Engineering",
+    "Sales",
+    "Finance",
+    "People",
+    "Support",
+    "Marketing",
+];
+pub(super) const TITLES: [&str; 6] = [
+    "Engineer",
+    "Account Executive",
+    "Analyst",
+    "HR Partner",
+    "Support Specialist",
+    "Manager",
+];
+
+/// Identities of Demo Corp whose Corporate Directory account drifts, by identity index.
+pub(super) mod drift {
+    /// No account: pending `missing` discrepancies.
+    pub const MISSING: [usize; 4] = [45, 46, 47, 48];
+    /// Was missing; the account was created by a remediation.
+    pub const MISSING_FIXED: usize = 49;
+    /// Account attributes differ: pending `mismatch`.
+    pub const MISMATCH: [usize; 3] = [5, 10, 15];
+    /// Differed; updated by a remediation.
+    pub const MISMATCH_FIXED: [usize; 2] = [20, 25];
+    /// Account exists but is not linked: pending `unlinked`.
+    pub const UNLINKED: [usize; 2] = [36, 37];
+    /// Was unlinked; linked by a remediation.
+    pub const UNLINKED_FIXED: usize = 35;
+    /// Linked account deleted in the target: `deleted` (the second one ignored).
+    pub const DELETED: [usize; 2] = [40, 41];
+    /// A second account claims the identity's email: `collision`.
+    pub const COLLISION: [usize; 2] = [30, 31];
+    /// Accounts no identity owns: `orphan` (the first one ignored: a service account).
+    pub const ORPHANS: [&str; 3] = ["svc.backup", "svc.reporting", "temp.contractor01"];
+}
+
+struct Person {
+    id: UserId,
+    uid: String,
+    email: String,
+    display_name: String,
+    attributes: serde_json::Value,
+}
+
+fn person(rng: &mut StdRng, index: usize, domain: &str) -> Person {
+    let first = FIRST_NAMES[index % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(index / LAST_NAMES.len() + index) % LAST_NAMES.len()];
+    let uid = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
+    let email = format!("{uid}@{domain}");
+    let department = DEPARTMENTS[rng.gen_range(0..DEPARTMENTS.len())];
+    let title = TITLES[rng.gen_range(0..TITLES.len())];
+    let attributes = json!({
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "department": department,
+        "title": title,
+        "employee_id": format!("E{:05}", 1000 + index),
+    });
+    Person {
+        id: UserId(new_id(rng)),
+        uid,
+        email,
+        display_name: format!("{first} {last}"),
+        attributes,
+    }
+}
+
+pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashes) -> Setup {
+    let founded = ago(now, 90 * 86_400);
+    let tenants = vec![
+        NewTenant {
+            id: DEMO_TENANT,
+            name: "Demo Corp".into(),
+            created_at: founded,
+        },
+        NewTenant {
+            id: OTHER_TENANT,
+            name: "Other Corp".into(),
+            created_at: founded,
+        },
+    ];
+    let user = |id, tenant_id, email: &str, name: &str, hash: &str, role: &str| NewUser {
+        id,
+        tenant_id,
+        email: email.into(),
+        display_name: Some(name.into()),
+        password_hash: hash.into(),
+        roles: vec![role.into()],
+        active: true,
+        created_at: founded,
+    };
+    let users = vec![
+        user(
+            DEMO_ADMIN,
+            DEMO_TENANT,
+            ADMIN_EMAIL,
+            "Demo Admin",
+            &hashes.admin,
+            "admin",
+        ),
+        user(
+            DEMO_VIEWER,
+            DEMO_TENANT,
+            VIEWER_EMAIL,
+            "Demo Viewer",
+            &hashes.viewer,
+            "user",
+        ),
+        user(
+            OTHER_ADMIN,
+            OTHER_TENANT,
+            OTHER_ADMIN_EMAIL,
+            "Other Admin",
+            &hashes.other_admin,
+            "admin",
+        ),
+    ];
+    let connector = |id, tenant_id, name: &str, status, settings| NewConnector {
+        id,
+        tenant_id,
+        name: name.into(),
+        connector_type: "directory".into(),
+        status,
+        credentials_valid: true,
+        settings,
+        created_at: founded,
+    };
+    let connectors = vec![
+        connector(
+            CORPORATE_DIRECTORY,
+            DEMO_TENANT,
+            "Corporate Directory",
+            ConnectorStatus::Active,
+            json!({"offline": false, "error_rate": 0.05, "latency_ms": 40}),
+        ),
+        connector(
+            LEGACY_HR,
+            DEMO_TENANT,
+            "Legacy HR",
+            ConnectorStatus::Disabled,
+            json!({}),
+        ),
+        connector(
+            CLOUD_CRM,
+            DEMO_TENANT,
+            "Cloud CRM",
+            ConnectorStatus::Offline,
+            json!({"offline": true}),
+        ),
+        connector(
+            OTHER_DIRECTORY,
+            OTHER_TENANT,
+            "Other Directory",
+            ConnectorStatus::Active,
+            json!({}),
+        ),
+    ];
+
+    let demo_people: Vec<Person> = (0..IDENTITIES)
+        .map(|i| person(rng, i, "demo.local"))
+        .collect();
+    let other_people: Vec<Person> = (0..5).map(|i| person(rng, i + 7, "other.local")).collect();
+    let identity = |p: &Person, tenant_id| NewIdentity {
+        id: p.id,
+        tenant_id,
+        email: p.email.clone(),
+        display_name: p.display_name.clone(),
+        attributes: p.attributes.clone(),
+        active: true,
+        created_at: founded,
+    };
+    let mut identities: Vec<NewIdentity> = demo_people
+        .iter()
+        .map(|p| identity(p, DEMO_TENANT))
+        .collect();
+    identities.extend(other_people.iter().map(|p| identity(p, OTHER_TENANT)));
+
+    let account =
+        |uid: &str, identity_id: Option<UserId>, attributes: serde_json::Value| NewTargetAccount {
+            connector_id: CORPORATE_DIRECTORY,
+            uid: uid.into(),
+            tenant_id: DEMO_TENANT,
+            object_class: "user".into(),
+            identity_id,
+            attributes,
+            created_at: founded,
+        };
+    let mut accounts = Vec::new();
+    for (i, p) in demo_people.iter().enumerate() {
+        if drift::MISSING.contains(&i) || drift::DELETED.contains(&i) {
+            continue;
+        }
+        let mut attributes = p.attributes.clone();
+        if drift::MISMATCH.contains(&i) {
+            attributes["department"] = json!("Unassigned");
+            attributes["title"] = json!("Contractor");
+        }
+        let linked = !drift::UNLINKED.contains(&i);
+        accounts.push(account(&p.uid, linked.then_some(p.id), attributes));
+        if drift::COLLISION.contains(&i) {
+            accounts.push(account(
+                &format!("{}2", p.uid),
+                None,
+                json!({ "email": p.email, "title": "Duplicate" }),
+            ));
+        }
+    }
+    for uid in drift::ORPHANS {
+        accounts.push(account(
+            uid,
+            None,
+            json!({ "email": format!("{uid}@demo.local"), "title": "Service" }),
+        ));
+    }
+
+    let schedules = vec![NewSchedule {
+        id: ScheduleId(new_id(rng)),
+        tenant_id: DEMO_TENANT,
+        connector_id: CORPORATE_DIRECTORY,
+        mode: ReconciliationMode::Full,
+        frequency: ScheduleFrequency::Daily,
+        day_of_week: None,
+        day_of_month: None,
+        hour_of_day: 2,
+        cron_expression: None,
+        enabled: true,
+        last_run_at: Some(scheduled_run_start(now)),
+        next_run_at: Some(last_2am(now) + Duration::days(1)),
+        created_at: ago(now, 60 * 86_400),
+    }];
+
+    Setup {
+        tenants,
+        users,
+        connectors,
+        identities,
+        accounts,
+        schedules,
+    }
+}
+
+/// When the schedule last fired: a 02:00 at least eight hours ago, so everything that followed it is past.
+pub(super) fn scheduled_run_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    last_2am(now - Duration::hours(8))
+}
+
+/// The latest 02:00 UTC at or before `now`.
+pub(super) fn last_2am(now: DateTime<Utc>) -> DateTime<Utc> {
+    let midnight = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    let today = midnight + Duration::hours(2);
+    if today <= now {
+        today
+    } else {
+        today - Duration::days(1)
+    }
+}
