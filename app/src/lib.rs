@@ -20,7 +20,8 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    connectors::ConnectorsPage, errors::NotFoundPage, login::LoginPage, logout::LogoutPage,
+    connectors::ConnectorsPage, dead_letters::DeadLettersPage, errors::NotFoundPage,
+    login::LoginPage, logout::LogoutPage, operation_detail::OperationDetailPage,
     operations::OperationsPage,
 };
 
@@ -87,6 +88,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/logout") view=LogoutPage/>
                     <Route path=path!("/connectors") view=ConnectorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/connectors/operations") view=OperationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/operations/dlq") view=DeadLettersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/operations/:id") view=OperationDetailPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,5 +1,6 @@
 //! Page state kept in the URL: parsing query strings into typed filters, and building links back.
 
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use dto::{OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use leptos_router::params::ParamsMap;
 
@@ -22,6 +23,34 @@ fn parse<T: std::str::FromStr>(
         .transpose()
 }
 
+/// A date filter: a day from a date input (`2026-11-24`, the whole day counts) or a full RFC 3339 time.
+fn date(
+    params: &ParamsMap,
+    key: &str,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let Some(raw) = non_empty(params, key) else {
+        return Ok(None);
+    };
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(at.with_timezone(&Utc)));
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(key, format!("`{raw}` is not a date (YYYY-MM-DD).")))?;
+    let time = if end_of_day {
+        NaiveTime::from_hms_milli_opt(23, 59, 59, 999)
+    } else {
+        Some(NaiveTime::MIN)
+    };
+    Ok(time.map(|t| day.and_time(t).and_utc()))
+}
+
+/// The day part of a date filter, as a date input shows it.
+pub fn date_input_value(at: Option<DateTime<Utc>>) -> String {
+    at.map(|at| at.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 /// Reads the operations page's filters from the URL. Unknown values are refused here, before any call.
 pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
     let limit: Option<u32> = parse(params, "limit", "page size")?;
@@ -38,8 +67,9 @@ pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
         user_id: parse(params, "user_id", "user id")?,
         status: parse(params, "status", "operation status")?,
         operation_type: parse(params, "operation_type", "operation type")?,
-        from_date: parse(params, "from_date", "date (RFC 3339)")?,
-        to_date: parse(params, "to_date", "date (RFC 3339)")?,
+        from_date: date(params, "from_date", false)?,
+        to_date: date(params, "to_date", true)?,
+        sort: parse(params, "sort", "sort order")?,
         limit: Some(limit.unwrap_or(DEFAULT_LIMIT)),
         offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
     };
@@ -124,6 +154,30 @@ mod tests {
                 other => panic!("{key}={bad} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn date_inputs_become_whole_days_in_rfc_3339() {
+        let q = operation_query(&map(&[
+            ("from_date", "2026-11-01"),
+            ("to_date", "2026-11-02"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            q.from_date.unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            q.to_date.unwrap().to_rfc3339(),
+            "2026-11-02T23:59:59.999+00:00"
+        );
+        assert_eq!(date_input_value(q.from_date), "2026-11-01");
+        let err = operation_query(&map(&[
+            ("from_date", "2026-11-03"),
+            ("to_date", "2026-11-02"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, AppError::Validation { field: Some(f), .. } if f == "from_date"));
     }
 
     #[test]

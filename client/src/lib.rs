@@ -9,8 +9,9 @@ mod error;
 use std::time::Duration;
 
 use dto::{
-    Connector, ConnectorFilter, ConnectorId, ConnectorList, ErrorBody, LoginRequest, LoginResponse,
-    OperationList, OperationQuery, QueueStatistics, RefreshRequest, TenantId, TokenPair,
+    AttemptList, Connector, ConnectorFilter, ConnectorId, ConnectorList, CreateOperation,
+    ErrorBody, LogList, LoginRequest, LoginResponse, OperationId, OperationList, OperationQuery,
+    ProvisioningOperation, QueueStatistics, RefreshRequest, ResolveOperation, TenantId, TokenPair,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -199,6 +200,109 @@ impl ApiClient {
                 .query(filter),
         )
         .await
+    }
+
+    /// `POST /operations`: enqueues; a duplicate idempotency key answers the existing operation.
+    pub async fn create_operation(
+        &self,
+        caller: Caller<'_>,
+        body: &CreateOperation,
+    ) -> Result<ProvisioningOperation, ClientError> {
+        Self::json(
+            self.request(Method::POST, "/operations", Some(caller))
+                .json(body),
+        )
+        .await
+    }
+
+    /// `GET /operations/{id}`.
+    pub async fn get_operation(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+    ) -> Result<ProvisioningOperation, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/operations/{id}"), Some(caller))).await
+    }
+
+    /// `GET /operations/{id}/attempts`.
+    pub async fn operation_attempts(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+    ) -> Result<AttemptList, ClientError> {
+        Self::json(self.request(
+            Method::GET,
+            &format!("/operations/{id}/attempts"),
+            Some(caller),
+        ))
+        .await
+    }
+
+    /// `GET /operations/{id}/logs` (either shape).
+    pub async fn operation_logs(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+    ) -> Result<LogList, ClientError> {
+        Self::json(self.request(Method::GET, &format!("/operations/{id}/logs"), Some(caller))).await
+    }
+
+    /// `GET /operations/dlq` with a connector filter and a page.
+    pub async fn dead_letters(
+        &self,
+        caller: Caller<'_>,
+        filter: &ConnectorFilter,
+    ) -> Result<OperationList, ClientError> {
+        Self::json(
+            self.request(Method::GET, "/operations/dlq", Some(caller))
+                .query(filter),
+        )
+        .await
+    }
+
+    /// `POST /operations/{id}/retry`: back to pending (from failed or dead_letter).
+    pub async fn retry_operation(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+    ) -> Result<ProvisioningOperation, ClientError> {
+        Self::json(self.request(
+            Method::POST,
+            &format!("/operations/{id}/retry"),
+            Some(caller),
+        ))
+        .await
+    }
+
+    /// `POST /operations/{id}/cancel` (pending only).
+    pub async fn cancel_operation(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+    ) -> Result<ProvisioningOperation, ClientError> {
+        Self::json(self.request(
+            Method::POST,
+            &format!("/operations/{id}/cancel"),
+            Some(caller),
+        ))
+        .await
+    }
+
+    /// `POST /operations/{id}/resolve` (dead_letter only), with notes.
+    pub async fn resolve_operation(
+        &self,
+        caller: Caller<'_>,
+        id: OperationId,
+        body: &ResolveOperation,
+    ) -> Result<ProvisioningOperation, ClientError> {
+        let req = self
+            .request(
+                Method::POST,
+                &format!("/operations/{id}/resolve"),
+                Some(caller),
+            )
+            .json(body);
+        Self::json(req).await
     }
 }
 

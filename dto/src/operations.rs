@@ -115,6 +115,60 @@ pub struct OperationQuery {
     /// Rows skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// Order of the rows (our engine; xavyo-idp ignores it and answers newest first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<OperationSort>,
+}
+
+/// How `GET /operations` orders its rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationSort {
+    /// Newest first (the default).
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Highest priority first, then newest.
+    Priority,
+}
+
+impl OperationSort {
+    /// Every order, as offered to people.
+    pub const ALL: [Self; 3] = [Self::Newest, Self::Oldest, Self::Priority];
+
+    /// The wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::Priority => "priority",
+        }
+    }
+
+    /// A label for people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Newest => "Newest first",
+            Self::Oldest => "Oldest first",
+            Self::Priority => "Highest priority",
+        }
+    }
+}
+
+impl std::str::FromStr for OperationSort {
+    type Err = enums::UnknownVariant;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| enums::UnknownVariant {
+                kind: "sort order",
+                value: s.to_owned(),
+                expected: "newest, oldest, priority".to_owned(),
+            })
+    }
 }
 
 impl OperationQuery {

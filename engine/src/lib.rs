@@ -37,7 +37,7 @@ pub use state::AppState;
 pub use store::open_database;
 
 /// How to start the engine.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EngineConfig {
     /// The SQLite file (created with its folder when missing).
     pub database_path: PathBuf,
@@ -47,6 +47,20 @@ pub struct EngineConfig {
     pub jwt_secret: Option<String>,
     /// Seed the demo tenants, accounts and history into an empty database.
     pub demo: bool,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("database_path", &self.database_path)
+            .field("bind", &self.bind)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("demo", &self.demo)
+            .finish()
+    }
 }
 
 impl Default for EngineConfig {

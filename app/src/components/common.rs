@@ -131,3 +131,40 @@ pub fn Pagination(
         </nav>
     }
 }
+
+/// Runs `tick` every `ms` milliseconds in the browser while the tab is visible and `active` is true.
+/// Does nothing during server rendering.
+pub fn use_interval(
+    ms: u64,
+    active: Signal<bool>,
+    tick: impl Fn() + Clone + Send + Sync + 'static,
+) {
+    Effect::new(move |_| {
+        if !active.get() {
+            return;
+        }
+        let tick = tick.clone();
+        let handle = set_interval_with_handle(
+            move || {
+                if !document().hidden() {
+                    tick();
+                }
+            },
+            std::time::Duration::from_millis(ms),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+/// A label/value pair of a description list.
+#[component]
+pub fn Field(#[prop(into)] label: String, children: Children) -> impl IntoView {
+    view! {
+        <div class="py-1">
+            <dt class="text-xs text-slate-500">{label}</dt>
+            <dd class="text-sm">{children()}</dd>
+        </div>
+    }
+}

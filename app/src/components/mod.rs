@@ -1,6 +1,9 @@
 //! Components shared by pages.
 
 pub mod common;
+pub mod dialog;
+pub mod json_tree;
 pub mod layout;
+pub mod operation_actions;
 pub mod operations;
 pub mod toasts;

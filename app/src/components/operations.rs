@@ -93,9 +93,16 @@ pub fn OperationsTable(
         .map(|op| {
             let connector = connector_label(&op, &names);
             let error = op.error_message.clone();
+            let href = format!("/connectors/operations/{}", op.id);
+            let label = format!("{} operation {}", op.operation_type.label(), op.id);
             view! {
-                <tr class="border-t border-slate-100 align-top">
-                    <td class="px-3 py-2">{op.operation_type.label()}</td>
+                // The first cell's link stretches over the whole row: the row is clickable, and it is still a link.
+                <tr class="relative border-t border-slate-100 align-top hover:bg-slate-50">
+                    <td class="px-3 py-2">
+                        <a href=href aria-label=label class="font-medium underline-offset-2 after:absolute after:inset-0 hover:underline focus:outline-2">
+                            {op.operation_type.label()}
+                        </a>
+                    </td>
                     <td class="px-3 py-2">
                         <OperationStatusBadge status=op.status/>
                         {error.map(|e| { let title = e.clone(); view! { <p class="mt-1 max-w-xs truncate text-xs text-rose-800" title=title>{e}</p> } })}

@@ -1,7 +1,9 @@
 //! One module per page (route).
 
 pub mod connectors;
+pub mod dead_letters;
 pub mod errors;
 pub mod login;
 pub mod logout;
+pub mod operation_detail;
 pub mod operations;

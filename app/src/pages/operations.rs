@@ -4,18 +4,25 @@ use std::collections::HashMap;
 
 use dto::{
     enums::{OperationStatus, OperationType},
-    Connector, ConnectorId, OperationQuery,
+    Connector, ConnectorId, OperationQuery, OperationSort, DEFAULT_LIMIT,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
 
 use crate::api::{list_connectors, list_operations, operation_stats};
 use crate::components::{
-    common::{ErrorPanel, Loading, Pagination},
+    common::{use_interval, ErrorPanel, Loading, Pagination},
     operations::{OperationsTable, QueueStatsCards},
 };
-use crate::params::{operation_query, with_params};
+use crate::params::{date_input_value, operation_query, with_params};
+
+const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
+/// How often the live view refreshes.
+const LIVE_INTERVAL_MS: u64 = 5000;
 
 /// The operations queue page.
 #[component]
@@ -23,10 +30,16 @@ pub fn OperationsPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| operation_query(&params.read()));
 
+    let live = Memo::new(move |_| params.read().get_str("live") == Some("1"));
+    let tick = RwSignal::new(0u32);
+    use_interval(LIVE_INTERVAL_MS, live.into(), move || {
+        tick.update(|t| *t += 1)
+    });
+
     let connectors = Resource::new(|| (), |_| list_connectors());
     let operations = Resource::new(
-        move || query.get(),
-        |query| async move {
+        move || (query.get(), tick.get()),
+        |(query, _)| async move {
             match query {
                 Ok(query) => list_operations(query).await,
                 Err(e) => Err(e),
@@ -34,9 +47,16 @@ pub fn OperationsPage() -> impl IntoView {
         },
     );
     let stats = Resource::new(
-        move || query.get().ok().and_then(|q| q.connector_id),
-        operation_stats,
+        move || (query.get().ok().and_then(|q| q.connector_id), tick.get()),
+        |(connector, _)| operation_stats(connector),
     );
+    let live_href = move || {
+        let flag = (!live.get()).then(|| "1".to_owned());
+        format!(
+            "/connectors/operations{}",
+            with_params(&params.read(), &[("live", flag)])
+        )
+    };
 
     let href = Callback::new(move |offset: u64| {
         let offset = (offset > 0).then(|| offset.to_string());
@@ -48,7 +68,13 @@ pub fn OperationsPage() -> impl IntoView {
 
     view! {
         <Title text="Operations"/>
-        <h1 class="mb-4 text-2xl font-semibold">"Operations"</h1>
+        <div class="mb-4 flex items-center justify-between">
+            <h1 class="text-2xl font-semibold">"Operations"</h1>
+            <A href=live_href attr:role="switch" attr:aria-checked=move || live.get().to_string() attr:class="flex items-center gap-2 rounded border bg-white px-3 py-1.5 text-sm hover:bg-slate-100">
+                <span class=move || if live.get() { "h-2 w-2 rounded-full bg-emerald-500" } else { "h-2 w-2 rounded-full bg-slate-300" }></span>
+                {move || if live.get() { "Auto-refresh on (every 5 s)" } else { "Auto-refresh off" }}
+            </A>
+        </div>
         <section aria-labelledby="stats-heading" class="mb-6">
             <h2 id="stats-heading" class="sr-only">"Statistics"</h2>
             <Transition fallback=|| view! { <Loading what="statistics"/> }>
@@ -69,7 +95,7 @@ pub fn OperationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
                 let current = query.get_untracked().unwrap_or_default();
-                view! { <Filters connectors=list current/> }
+                view! { <Filters connectors=list current live=live.get_untracked()/> }
             })}
         </Transition>
         <Transition fallback=|| view! { <Loading what="operations"/> }>
@@ -96,7 +122,8 @@ pub fn OperationsPage() -> impl IntoView {
     }
 }
 
-fn submit_on_change(ev: leptos::ev::Event) {
+/// Submits the select's form, so a filter applies as soon as it is picked.
+pub fn submit_on_change(ev: leptos::ev::Event) {
     use wasm_bindgen::JsCast;
     let form = ev
         .target()
@@ -109,7 +136,7 @@ fn submit_on_change(ev: leptos::ev::Event) {
 
 /// The filter bar: a GET form, so filters live in the URL and work before hydration too.
 #[component]
-fn Filters(connectors: Vec<Connector>, current: OperationQuery) -> impl IntoView {
+fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> impl IntoView {
     let connector = current
         .connector_id
         .map(|c| c.to_string())
@@ -119,6 +146,10 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery) -> impl IntoView
         .operation_type
         .map(|t| t.as_str())
         .unwrap_or_default();
+    let from = date_input_value(current.from_date);
+    let to = date_input_value(current.to_date);
+    let sort = current.sort.unwrap_or_default();
+    let limit = current.limit.unwrap_or(DEFAULT_LIMIT);
     view! {
         <Form method="GET" action="/connectors/operations">
             <div class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
@@ -156,6 +187,33 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery) -> impl IntoView
                             .collect_view()}
                     </select>
                 </label>
+                <label class="flex flex-col gap-1">
+                    "From"
+                    <input type="date" name="from_date" value=from class="rounded border border-slate-300 px-2 py-1"/>
+                </label>
+                <label class="flex flex-col gap-1">
+                    "To"
+                    <input type="date" name="to_date" value=to class="rounded border border-slate-300 px-2 py-1"/>
+                </label>
+                <label class="flex flex-col gap-1">
+                    "Sort"
+                    <select name="sort" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                        {OperationSort::ALL
+                            .iter()
+                            .map(|o| view! { <option value=o.as_str() selected=sort == *o>{o.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="flex flex-col gap-1">
+                    "Rows per page"
+                    <select name="limit" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                        {PAGE_SIZES
+                            .iter()
+                            .map(|n| view! { <option value=n.to_string() selected=limit == *n>{n.to_string()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                {live.then(|| view! { <input type="hidden" name="live" value="1"/> })}
                 <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
             </div>
         </Form>

@@ -21,6 +21,7 @@ pub async fn list(
         to_date: params.time("to_date")?,
         limit: params.limit()?,
         offset: params.offset()?,
+        sort: params.member("sort")?,
     };
     let page = query.validate()?;
     let (operations, total) =

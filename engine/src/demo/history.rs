@@ -5,20 +5,25 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use dto::{
-    ActionId, ConflictId, ConnectorId, DiscrepancyId, EntryId, ExecutionAttempt, OperationId, OperationLog,
-    ProvisioningOperation, RunId, TenantId, UserId,
+    ActionId, ConflictId, ConnectorId, DiscrepancyId, EntryId, ExecutionAttempt, OperationId,
+    OperationLog, ProvisioningOperation, RunId, TenantId, UserId,
 };
 use enums::{
-    ConflictOutcome, DiscrepancyType, OperationStatus, OperationType, ReconciliationMode, ReconciliationRunStatus,
-    RemediationAction, RemediationDirection, ResolutionStatus,
+    ConflictOutcome, DiscrepancyType, OperationStatus, OperationType, ReconciliationMode,
+    ReconciliationRunStatus, RemediationAction, RemediationDirection, ResolutionStatus,
 };
 use rand::{rngs::StdRng, Rng};
 use serde_json::json;
 
 use super::setup::{drift, scheduled_run_start, DEPARTMENTS, TITLES};
-use super::*;
+use super::{
+    ago, new_id, History, SeededOperation, Setup, CLOUD_CRM, CORPORATE_DIRECTORY, DEMO_ADMIN,
+    DEMO_OPERATIONS, DEMO_TENANT, LEGACY_HR, OTHER_ADMIN, OTHER_DIRECTORY, OTHER_OPERATIONS,
+    OTHER_TENANT,
+};
 use crate::store::{
-    AttributeDiff, Lease, NewAction, NewConflict, NewDiscrepancy, NewIdentity, NewRun, NewTargetAccount, TrendCount,
+    AttributeDiff, Lease, NewAction, NewConflict, NewDiscrepancy, NewIdentity, NewRun,
+    NewTargetAccount, TrendCount,
 };
 
 pub(super) fn history(rng: &mut StdRng, now: DateTime<Utc>, setup: &Setup) -> History {

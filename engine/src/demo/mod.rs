@@ -3,36 +3,24 @@
 //!
 //! Everything comes from one seeded RNG, so ids and shapes are the same on every seed; times are relative to
 //! the moment of seeding. [`History`] stands in for what the worker and the reconciler would have produced:
-//! when they exist, seeding can run them over [`Setup`] instead, and only [`history`] goes.
-
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Duration, DurationRound, Utc};
-use dto::{
-    ActionId, ConflictId, ConnectorId, DiscrepancyId, EntryId, ExecutionAttempt, OperationId,
-    OperationLog, ProvisioningOperation, RunId, ScheduleId, TenantId, UserId,
-};
-use enums::{
-    ConflictOutcome, ConnectorStatus, DiscrepancyType, OperationStatus, OperationType,
-    ReconciliationMode, ReconciliationRunStatus, RemediationAction, RemediationDirection,
-    ResolutionStatus, ScheduleFrequency,
-};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use serde_json::json;
-use sqlx::SqlitePool;
-use uuid::Uuid;
+//! when they exist, seeding can run them over [`Setup`] instead, and only the `history` module goes.
 
 mod history;
 mod setup;
 
-use history::history;
-use setup::setup;
+use chrono::{DateTime, Duration, Utc};
+use dto::{
+    ConnectorId, EntryId, ExecutionAttempt, OperationLog, ProvisioningOperation, TenantId, UserId,
+};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use sqlx::SqlitePool;
+use uuid::Uuid;
 
 use crate::{
     auth,
     store::{
-        self, AttributeDiff, Lease, NewAction, NewConflict, NewConnector, NewDiscrepancy,
-        NewIdentity, NewRun, NewSchedule, NewTargetAccount, NewTenant, NewUser, TrendCount,
+        self, Lease, NewAction, NewConflict, NewConnector, NewDiscrepancy, NewIdentity, NewRun,
+        NewSchedule, NewTargetAccount, NewTenant, NewUser, TrendCount,
     },
     EngineError,
 };
@@ -263,8 +251,8 @@ pub struct History {
 /// Builds the demo data set for `now` without touching a database.
 pub fn build(now: DateTime<Utc>, hashes: &PasswordHashes) -> DemoData {
     let mut rng = StdRng::seed_from_u64(SEED);
-    let setup = setup(&mut rng, now, hashes);
-    let history = history(&mut rng, now, &setup);
+    let setup = setup::setup(&mut rng, now, hashes);
+    let history = history::history(&mut rng, now, &setup);
     DemoData { setup, history }
 }
 
@@ -279,6 +267,10 @@ fn ago(now: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use enums::{
+        DiscrepancyType, OperationStatus, OperationType, ReconciliationRunStatus, ResolutionStatus,
+    };
 
     use super::*;
     use crate::store::ts;

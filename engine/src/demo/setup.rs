@@ -6,7 +6,11 @@ use enums::{ConnectorStatus, ReconciliationMode, ScheduleFrequency};
 use rand::{rngs::StdRng, Rng};
 use serde_json::json;
 
-use super::*;
+use super::{
+    ago, new_id, PasswordHashes, Setup, ADMIN_EMAIL, CLOUD_CRM, CORPORATE_DIRECTORY, DEMO_ADMIN,
+    DEMO_TENANT, DEMO_VIEWER, IDENTITIES, LEGACY_HR, OTHER_ADMIN, OTHER_ADMIN_EMAIL,
+    OTHER_DIRECTORY, OTHER_TENANT, VIEWER_EMAIL,
+};
 use crate::store::{NewConnector, NewIdentity, NewSchedule, NewTargetAccount, NewTenant, NewUser};
 
 const FIRST_NAMES: [&str; 25] = [

@@ -86,18 +86,20 @@ pub async fn list_connectors(
     page: PageRequest,
 ) -> Result<(Vec<Connector>, u64), sqlx::Error> {
     let (limit, offset) = page_binds(page);
+    let mut tx = pool.begin().await?;
     let rows = sqlx::query_as::<_, ConnectorRow>(&format!(
         "SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE tenant_id = ? ORDER BY name, id LIMIT ? OFFSET ?"
     ))
     .bind(tenant.to_string())
     .bind(limit)
     .bind(offset)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connectors WHERE tenant_id = ?")
         .bind(tenant.to_string())
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
+    tx.commit().await?;
     let connectors = rows
         .into_iter()
         .map(Connector::try_from)

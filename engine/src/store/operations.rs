@@ -106,6 +106,8 @@ pub async fn list_operations(
     page: PageRequest,
 ) -> Result<(Vec<ProvisioningOperation>, u64), sqlx::Error> {
     let (limit, offset) = page_binds(page);
+    // One read transaction: the page and the total come from the same snapshot.
+    let mut tx = pool.begin().await?;
     let mut sql = QueryBuilder::new(
         "SELECT o.id, o.tenant_id, o.connector_id, c.name AS connector_name, o.user_id, o.operation_type,
                 o.object_class, o.target_uid, o.status, o.priority, o.retry_count, o.max_retries, o.error_message,
@@ -117,11 +119,12 @@ pub async fn list_operations(
     sql.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
         .push_bind(limit);
     sql.push(" OFFSET ").push_bind(offset);
-    let rows: Vec<OperationRow> = sql.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<OperationRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
 
     let mut total = QueryBuilder::new("SELECT COUNT(*) FROM operations o");
     push_filters(&mut total, tenant, query);
-    let total: i64 = total.build_query_scalar().fetch_one(pool).await?;
+    let total: i64 = total.build_query_scalar().fetch_one(&mut *tx).await?;
+    tx.commit().await?;
 
     let operations = rows
         .into_iter()
@@ -141,10 +144,11 @@ pub async fn queue_statistics(
         connector_id: connector,
         ..OperationQuery::default()
     };
+    let mut tx = pool.begin().await?;
     let mut sql = QueryBuilder::new("SELECT o.status, COUNT(*) FROM operations o");
     push_filters(&mut sql, tenant, &scope);
     sql.push(" GROUP BY o.status");
-    let counts: Vec<(String, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    let counts: Vec<(String, i64)> = sql.build_query_as().fetch_all(&mut *tx).await?;
 
     // julianday() reads RFC 3339 with a `Z`; its difference is in days.
     let mut sql = QueryBuilder::new(
@@ -154,7 +158,9 @@ pub async fn queue_statistics(
     sql.push(
         " AND o.status = 'completed' AND o.started_at IS NOT NULL AND o.completed_at IS NOT NULL",
     );
-    let avg_processing_time_secs: Option<f64> = sql.build_query_scalar().fetch_one(pool).await?;
+    let avg_processing_time_secs: Option<f64> =
+        sql.build_query_scalar().fetch_one(&mut *tx).await?;
+    tx.commit().await?;
 
     let mut stats = QueueStatistics {
         avg_processing_time_secs,

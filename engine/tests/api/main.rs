@@ -1,6 +1,8 @@
-//! HTTP tests of the engine: `router(..)` over a temporary, demo-seeded SQLite file, driven with `oneshot`.
+//! HTTP tests of the engine: `router(..)` over a temporary, demo-seeded SQLite file driven with `oneshot`,
+//! and `start(..)` over real TCP.
 
 mod auth;
 mod common;
 mod connectors;
 mod operations;
+mod start;

@@ -1,6 +1,10 @@
 //! Server functions: each checks the session, makes one typed upstream call and returns the DTO.
 
-use dto::{ConnectorId, ConnectorList, OperationList, OperationQuery, QueueStatistics, TenantId};
+mod operations;
+
+pub use operations::*;
+
+use dto::TenantId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -150,41 +154,4 @@ pub async fn current_user() -> Result<SignedInUser, AppError> {
 #[server]
 pub async fn demo_hint() -> Result<Option<LoginHint>, AppError> {
     Ok(ssr::state()?.demo.map(|d| (*d).clone()))
-}
-
-/// `GET /connectors`.
-#[server]
-pub async fn list_connectors() -> Result<ConnectorList, AppError> {
-    let (session, api) = ssr::require_admin().await?;
-    api.list_connectors(session.caller())
-        .await
-        .map_err(ssr::upstream)
-}
-
-/// `GET /operations` with the page's filters.
-#[server]
-pub async fn list_operations(query: OperationQuery) -> Result<OperationList, AppError> {
-    let (session, api) = ssr::require_admin().await?;
-    query.validate().map_err(|e| AppError::Validation {
-        field: e.field,
-        message: e.message,
-    })?;
-    api.list_operations(session.caller(), &query)
-        .await
-        .map_err(ssr::upstream)
-}
-
-/// `GET /operations/stats`, for one connector or all.
-#[server]
-pub async fn operation_stats(
-    connector_id: Option<ConnectorId>,
-) -> Result<QueueStatistics, AppError> {
-    let (session, api) = ssr::require_admin().await?;
-    let filter = dto::ConnectorFilter {
-        connector_id,
-        ..Default::default()
-    };
-    api.operation_stats(session.caller(), &filter)
-        .await
-        .map_err(ssr::upstream)
 }

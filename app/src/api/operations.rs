@@ -1,0 +1,132 @@
+//! Server functions of the operations queue, its detail views and the dead-letter queue.
+
+use dto::{
+    AttemptList, ConnectorFilter, ConnectorId, ConnectorList, LogList, OperationId, OperationList,
+    OperationQuery, ProvisioningOperation, QueueStatistics,
+};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::ssr;
+
+/// `GET /connectors`.
+#[server]
+pub async fn list_connectors() -> Result<ConnectorList, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.list_connectors(session.caller())
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations` with the page's filters.
+#[server]
+pub async fn list_operations(query: OperationQuery) -> Result<OperationList, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    query.validate().map_err(|e| AppError::Validation {
+        field: e.field,
+        message: e.message,
+    })?;
+    api.list_operations(session.caller(), &query)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations/stats`, for one connector or all.
+#[server]
+pub async fn operation_stats(
+    connector_id: Option<ConnectorId>,
+) -> Result<QueueStatistics, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    let filter = ConnectorFilter {
+        connector_id,
+        ..Default::default()
+    };
+    api.operation_stats(session.caller(), &filter)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations/{id}`.
+#[server]
+pub async fn get_operation(id: OperationId) -> Result<ProvisioningOperation, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.get_operation(session.caller(), id)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations/{id}/attempts`.
+#[server]
+pub async fn operation_attempts(id: OperationId) -> Result<AttemptList, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.operation_attempts(session.caller(), id)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations/{id}/logs`.
+#[server]
+pub async fn operation_logs(id: OperationId) -> Result<LogList, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.operation_logs(session.caller(), id)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `GET /operations/dlq`, one page, optionally for one connector.
+#[server]
+pub async fn dead_letters(filter: ConnectorFilter) -> Result<OperationList, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    if let Some(limit) = filter.limit {
+        dto::PageRequest { limit, offset: 0 }
+            .validate()
+            .map_err(|e| AppError::Validation {
+                field: e.field,
+                message: e.message,
+            })?;
+    }
+    api.dead_letters(session.caller(), &filter)
+        .await
+        .map_err(ssr::upstream)
+}
+
+/// `POST /operations/{id}/retry`.
+#[server]
+pub async fn retry_operation(id: OperationId) -> Result<ProvisioningOperation, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.retry_operation(session.caller(), id)
+        .await
+        .map_err(AppError::from)
+}
+
+/// `POST /operations/{id}/cancel`.
+#[server]
+pub async fn cancel_operation(id: OperationId) -> Result<ProvisioningOperation, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.cancel_operation(session.caller(), id)
+        .await
+        .map_err(AppError::from)
+}
+
+/// `POST /operations/{id}/resolve` with the admin's notes.
+#[server]
+pub async fn resolve_operation(
+    id: OperationId,
+    notes: String,
+) -> Result<ProvisioningOperation, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    let notes = notes.trim();
+    if notes.chars().count() > 2000 {
+        return Err(AppError::invalid(
+            "notes",
+            "Resolution notes are limited to 2,000 characters.",
+        ));
+    }
+    let body = dto::ResolveOperation {
+        resolution_notes: (!notes.is_empty()).then(|| notes.to_owned()),
+    };
+    api.resolve_operation(session.caller(), id, &body)
+        .await
+        .map_err(AppError::from)
+}

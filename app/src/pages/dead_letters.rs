@@ -1,0 +1,163 @@
+//! `/connectors/operations/dlq`: operations that gave up, with their errors, to retry or resolve.
+
+use std::collections::HashMap;
+
+use dto::{ConnectorFilter, ConnectorId, ProvisioningOperation, DEFAULT_LIMIT};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::use_query_map,
+};
+
+use crate::api::{dead_letters, list_connectors};
+use crate::components::{
+    common::{ErrorPanel, Loading, Pagination, ShortId, Timestamp},
+    operation_actions::{use_operation_actions, OperationActionButtons, OperationActions},
+    operations::connector_label,
+};
+use crate::error::AppError;
+use crate::params::with_params;
+
+fn filter_from(params: &leptos_router::params::ParamsMap) -> Result<ConnectorFilter, AppError> {
+    let connector_id = match params.get_str("connector_id").filter(|v| !v.is_empty()) {
+        Some(raw) => Some(raw.parse::<ConnectorId>().map_err(|_| {
+            AppError::invalid("connector_id", format!("`{raw}` is not a connector id."))
+        })?),
+        None => None,
+    };
+    let offset = match params.get_str("offset").filter(|v| !v.is_empty()) {
+        Some(raw) => raw
+            .parse::<u64>()
+            .map_err(|_| AppError::invalid("offset", format!("`{raw}` is not an offset.")))?,
+        None => 0,
+    };
+    Ok(ConnectorFilter {
+        connector_id,
+        limit: Some(DEFAULT_LIMIT),
+        offset: Some(offset),
+    })
+}
+
+/// The dead-letter queue page.
+#[component]
+pub fn DeadLettersPage() -> impl IntoView {
+    let params = use_query_map();
+    let filter = Memo::new(move |_| filter_from(&params.read()));
+    let version = RwSignal::new(0u32);
+    let refresh = Callback::new(move |_| version.update(|v| *v += 1));
+    let actions = use_operation_actions(refresh);
+
+    let connectors = Resource::new(|| (), |_| list_connectors());
+    let page = Resource::new(
+        move || (filter.get(), version.get()),
+        |(filter, _)| async move { dead_letters(filter?).await },
+    );
+    let href = Callback::new(move |offset: u64| {
+        let offset = (offset > 0).then(|| offset.to_string());
+        format!(
+            "/connectors/operations/dlq{}",
+            with_params(&params.get_untracked(), &[("offset", offset)])
+        )
+    });
+
+    view! {
+        <Title text="Dead letter queue"/>
+        <h1 class="mb-1 text-2xl font-semibold">"Dead letter queue"</h1>
+        <p class="mb-4 text-sm text-slate-600">
+            "Operations that failed for good. Retry them once the cause is fixed, or resolve them with a note."
+        </p>
+        <Transition fallback=|| view! { <Loading what="connectors"/> }>
+            {move || Suspend::new(async move {
+                let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
+                let current = filter.get_untracked().ok().and_then(|f| f.connector_id).map(|c| c.to_string()).unwrap_or_default();
+                view! {
+                    <Form method="GET" action="/connectors/operations/dlq">
+                        <div class="mb-4 flex items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+                            <label class="flex flex-col gap-1">
+                                "Connector"
+                                <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=crate::pages::operations::submit_on_change>
+                                    <option value="" selected=current.is_empty()>"All connectors"</option>
+                                    {list.into_iter().map(|c| {
+                                        let id = c.id.to_string();
+                                        let selected = id == current;
+                                        view! { <option value=id selected=selected>{c.name}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
+                        </div>
+                    </Form>
+                }
+            })}
+        </Transition>
+        <Transition fallback=|| view! { <Loading what="dead letters"/> }>
+            {move || Suspend::new(async move {
+                let names: HashMap<ConnectorId, String> = connectors
+                    .await
+                    .map(|l| l.connectors.into_iter().map(|c| (c.id, c.name)).collect())
+                    .unwrap_or_default();
+                match page.await {
+                    Ok(list) if list.operations.is_empty() && list.offset.unwrap_or(0) == 0 => view! {
+                        <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
+                            "The dead-letter queue is empty: nothing needs attention."
+                        </p>
+                    }.into_any(),
+                    Ok(list) => {
+                        let offset = list.offset.unwrap_or(0);
+                        let limit = list.limit.unwrap_or(DEFAULT_LIMIT);
+                        let shown = list.operations.len();
+                        view! {
+                            <DeadLetterTable operations=list.operations names actions/>
+                            <Pagination offset limit shown total=list.total href/>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DeadLetterTable(
+    operations: Vec<ProvisioningOperation>,
+    names: HashMap<ConnectorId, String>,
+    actions: OperationActions,
+) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm">
+                <caption class="sr-only">"Dead-letter operations"</caption>
+                <thead class="bg-slate-50 text-xs uppercase text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-3 py-2">"Operation"</th>
+                        <th scope="col" class="px-3 py-2">"Connector"</th>
+                        <th scope="col" class="px-3 py-2">"User"</th>
+                        <th scope="col" class="px-3 py-2">"Error"</th>
+                        <th scope="col" class="px-3 py-2 text-right">"Retries"</th>
+                        <th scope="col" class="px-3 py-2">"Failed at"</th>
+                        <th scope="col" class="px-3 py-2">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {operations.into_iter().map(|op| {
+                        let connector = connector_label(&op, &names);
+                        let href = format!("/connectors/operations/{}", op.id);
+                        view! {
+                            <tr class="border-t border-slate-100 align-top">
+                                <td class="px-3 py-2"><A href=href attr:class="underline">{op.operation_type.label()}</A></td>
+                                <td class="px-3 py-2">{connector}</td>
+                                <td class="px-3 py-2 whitespace-nowrap"><ShortId id=op.user_id.to_string()/></td>
+                                <td class="px-3 py-2 text-rose-900">{op.error_message.clone().unwrap_or_else(|| "no error recorded".to_owned())}</td>
+                                <td class="px-3 py-2 text-right">{format!("{}/{}", op.retry_count, op.max_retries)}</td>
+                                <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.updated_at/></td>
+                                <td class="px-3 py-2"><OperationActionButtons operation=op actions/></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,281 @@
+//! `/connectors/operations/{id}`: one operation with its timeline, error, payload, attempts and logs.
+
+use dto::{
+    enums::OperationStatus, AttemptList, ExecutionAttempt, LogList, OperationId,
+    ProvisioningOperation,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use crate::api::{get_operation, list_connectors, operation_attempts, operation_logs};
+use crate::components::{
+    common::{use_interval, ErrorPanel, Field, Loading, Timestamp},
+    json_tree::JsonTree,
+    operation_actions::{use_operation_actions, OperationActionButtons},
+    operations::OperationStatusBadge,
+};
+use crate::error::AppError;
+
+/// Statuses that change without anyone acting: the page follows them.
+fn is_moving(status: OperationStatus) -> bool {
+    matches!(
+        status,
+        OperationStatus::Pending | OperationStatus::InProgress | OperationStatus::AwaitingSystem
+    )
+}
+
+/// The operation detail page.
+#[component]
+pub fn OperationDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        let raw = params.read().get("id").unwrap_or_default();
+        raw.parse::<OperationId>()
+            .map_err(|_| AppError::invalid("id", format!("`{raw}` is not an operation id.")))
+    });
+    let version = RwSignal::new(0u32);
+    let refresh = Callback::new(move |_| version.update(|v| *v += 1));
+
+    let operation = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, _)| async move { get_operation(id?).await },
+    );
+    let attempts = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, _)| async move { operation_attempts(id?).await },
+    );
+    let logs = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, _)| async move { operation_logs(id?).await },
+    );
+    let connectors = Resource::new(|| (), |_| list_connectors());
+    let actions = use_operation_actions(refresh);
+
+    let moving = Signal::derive(move || {
+        operation
+            .get()
+            .and_then(|r| r.ok())
+            .map(|op| is_moving(op.status))
+            .unwrap_or(false)
+    });
+    use_interval(2000, moving, move || version.update(|v| *v += 1));
+
+    view! {
+        <Title text="Operation"/>
+        <nav aria-label="Breadcrumb" class="mb-2 text-sm">
+            <A href="/connectors/operations" attr:class="underline">"Operations"</A>
+            " / "
+            <span aria-current="page">"Operation"</span>
+        </nav>
+        <Transition fallback=|| view! { <Loading what="the operation"/> }>
+            {move || Suspend::new(async move {
+                let op = match operation.await {
+                    Ok(op) => op,
+                    Err(error) => return view! { <ErrorPanel error/> }.into_any(),
+                };
+                let connector_name = op.connector_name.clone().or_else(|| {
+                    connectors.get().and_then(|r| r.ok()).and_then(|l| {
+                        l.connectors.into_iter().find(|c| c.id == op.connector_id).map(|c| c.name)
+                    })
+                });
+                let attempts = attempts.await;
+                let logs = logs.await;
+                view! { <Detail op connector_name attempts logs actions/> }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(
+    op: ProvisioningOperation,
+    connector_name: Option<String>,
+    attempts: Result<AttemptList, AppError>,
+    logs: Result<LogList, AppError>,
+    actions: crate::components::operation_actions::OperationActions,
+) -> impl IntoView {
+    let title = format!(
+        "{} {} operation",
+        op.operation_type.label(),
+        op.object_class
+    );
+    let payload = op.payload.clone();
+    let connector = connector_name.unwrap_or_else(|| "deleted connector".to_owned());
+    let user = op.user_id.to_string();
+    let target = op
+        .target_uid
+        .clone()
+        .unwrap_or_else(|| "not created yet".to_owned());
+    let priority = op.priority;
+    let retries = format!("{} of {}", op.retry_count, op.max_retries);
+    let (next_retry, created, updated, completed) = (
+        op.next_retry_at,
+        op.created_at,
+        op.updated_at,
+        op.completed_at,
+    );
+    let resolution = op.resolved_at.map(|at| {
+        let notes = op
+            .resolution_notes
+            .clone()
+            .unwrap_or_else(|| "none".to_owned());
+        view! {
+            <Field label="Resolved"><Timestamp at=at/></Field>
+            <Field label="Resolution notes">{notes}</Field>
+        }
+    });
+    let attempt_rows = attempts
+        .as_ref()
+        .map(|a| a.attempts.clone())
+        .unwrap_or_default();
+    view! {
+        <header class="mb-4 flex flex-wrap items-center justify-between gap-3">
+            <div>
+                <h1 class="text-2xl font-semibold">{title}</h1>
+                <p class="text-sm text-slate-600">
+                    <code>{op.id.to_string()}</code>
+                </p>
+            </div>
+            <div class="flex items-center gap-3">
+                <span aria-label="Status"><OperationStatusBadge status=op.status/></span>
+                <OperationActionButtons operation=op.clone() actions/>
+            </div>
+        </header>
+        {op.error_message.clone().map(|e| view! {
+            <div role="alert" class="mb-4 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900">
+                <p class="font-semibold">"Last error"</p>
+                <p>{e}</p>
+            </div>
+        })}
+        <div class="grid gap-4 lg:grid-cols-3">
+            <section class="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-1" aria-labelledby="facts">
+                <h2 id="facts" class="mb-2 font-semibold">"Details"</h2>
+                <dl>
+                    <Field label="Connector">{connector}</Field>
+                    <Field label="User"><code class="text-xs">{user}</code></Field>
+                    <Field label="Target account">{target}</Field>
+                    <Field label="Priority">{priority}</Field>
+                    <Field label="Retries">{retries}</Field>
+                    <Field label="Next retry"><Timestamp at=next_retry/></Field>
+                    <Field label="Created"><Timestamp at=created/></Field>
+                    <Field label="Updated"><Timestamp at=updated/></Field>
+                    <Field label="Completed"><Timestamp at=completed/></Field>
+                    {resolution}
+                </dl>
+            </section>
+            <section class="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2" aria-labelledby="timeline">
+                <h2 id="timeline" class="mb-2 font-semibold">"Timeline"</h2>
+                <Timeline op=op.clone() attempts=attempt_rows.clone()/>
+            </section>
+        </div>
+        <section class="mt-4 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="payload">
+            <h2 id="payload" class="mb-2 font-semibold">"Payload"</h2>
+            {match payload {
+                Some(value) => view! { <JsonTree value/> }.into_any(),
+                None => view! { <p class="text-sm text-slate-500">"The provisioning service did not provide the payload."</p> }.into_any(),
+            }}
+        </section>
+        <section class="mt-4 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="attempts">
+            <h2 id="attempts" class="mb-2 font-semibold">"Attempts"</h2>
+            {match attempts {
+                Ok(_) => view! { <AttemptsTable attempts=attempt_rows/> }.into_any(),
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            }}
+        </section>
+        <section class="mt-4 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="logs">
+            <h2 id="logs" class="mb-2 font-semibold">"Log"</h2>
+            {match logs {
+                Ok(list) if list.logs.is_empty() => view! { <p class="text-sm text-slate-500">"No log entries."</p> }.into_any(),
+                Ok(list) => view! {
+                    <ol class="space-y-1 font-mono text-xs">
+                        {list.logs.into_iter().map(|l| {
+                            let colour = match l.level.as_str() { "error" => "text-rose-800", "warn" => "text-amber-800", _ => "text-slate-700" };
+                            view! {
+                                <li class=colour>
+                                    <Timestamp at=l.timestamp/>" "<span class="uppercase">{l.level}</span>" "{l.message}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any(),
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Timeline(op: ProvisioningOperation, attempts: Vec<ExecutionAttempt>) -> impl IntoView {
+    let steps = attempts
+        .into_iter()
+        .map(|a| {
+            let (label, class) = if a.success {
+                ("succeeded", "text-emerald-800")
+            } else {
+                ("failed", "text-rose-800")
+            };
+            let detail = a
+                .error_message
+                .clone()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            view! {
+                <li class="ml-4">
+                    <span class=class>{format!("Attempt {} {label}", a.attempt_number)}</span>
+                    {detail}
+                    " · "<Timestamp at=a.started_at/>
+                    {a.duration_ms.map(|ms| format!(" · {ms} ms"))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ol class="list-disc space-y-1 text-sm" aria-label="Status timeline">
+            <li class="ml-4">"Created · "<Timestamp at=op.created_at/></li>
+            {steps}
+            <li class="ml-4">
+                "Now: "<strong>{op.status.label()}</strong>" · "<Timestamp at=op.updated_at/>
+                {op.next_retry_at.map(|at| view! { " · next retry "<Timestamp at=at/> })}
+            </li>
+        </ol>
+    }
+}
+
+#[component]
+fn AttemptsTable(attempts: Vec<ExecutionAttempt>) -> impl IntoView {
+    if attempts.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"Not attempted yet."</p> }.into_any();
+    }
+    view! {
+        <table class="w-full text-left text-sm">
+            <caption class="sr-only">"Execution attempts"</caption>
+            <thead class="text-xs uppercase text-slate-500">
+                <tr>
+                    <th scope="col" class="py-1">"#"</th>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Result"</th>
+                    <th scope="col">"Error"</th>
+                    <th scope="col" class="text-right">"Duration"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {attempts.into_iter().map(|a| view! {
+                    <tr class="border-t border-slate-100">
+                        <td class="py-1">{a.attempt_number}</td>
+                        <td><Timestamp at=a.started_at/></td>
+                        <td>{if a.success { "Succeeded" } else { "Failed" }}</td>
+                        <td>{match (a.error_code, a.error_message) {
+                            (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                            (None, Some(msg)) => msg,
+                            (Some(code), None) => code,
+                            (None, None) => String::new(),
+                        }}</td>
+                        <td class="text-right">{a.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".to_owned())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,171 @@
+//! `engine::start` over real TCP: serving, restarts, the kept signing secret, and the demo seed's guard.
+
+use std::{
+    io::{Read, Write},
+    net::SocketAddr,
+};
+
+use chrono::Utc;
+use engine::{store, EngineConfig, EngineError};
+
+/// One HTTP/1.1 exchange on a fresh connection; answers the status and the body.
+async fn http(addr: SocketAddr, request: String) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+        stream.write_all(request.as_bytes()).expect("writes");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+        let status = answer
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    })
+    .await
+    .expect("the exchange ran")
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: engine\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    text
+}
+
+#[tokio::test]
+async fn serves_restarts_on_the_same_file_and_keeps_tokens_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = EngineConfig {
+        database_path: dir.path().join("nested/engine.db"),
+        demo: true,
+        ..EngineConfig::default()
+    };
+
+    let first = engine::start(config.clone()).await.expect("starts");
+    assert_eq!(first.addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(first.addr.port(), 0);
+    assert_eq!(first.base_url(), format!("http://{}", first.addr));
+    let demo = first.demo.clone().expect("demo credentials");
+    assert_eq!(
+        demo.tenant_id.to_string(),
+        "00000000-0000-4000-8000-00000000d001"
+    );
+    assert_eq!(
+        demo.other_tenant_id.to_string(),
+        "00000000-0000-4000-8000-00000000d002"
+    );
+    assert_eq!(
+        (demo.email.as_str(), demo.password.as_str()),
+        ("admin@demo.local", "demo-admin-pass")
+    );
+    assert_eq!(
+        (demo.viewer_email.as_str(), demo.viewer_password.as_str()),
+        ("viewer@demo.local", "demo-viewer-pass")
+    );
+    assert!(
+        !format!("{demo:?}").contains("demo-admin-pass"),
+        "Debug hides passwords"
+    );
+
+    let (status, body) = http(first.addr, request("GET", "/healthz", &[], "")).await;
+    assert_eq!(status, 200, "{body}");
+    let tenant = demo.tenant_id.to_string();
+    let login = format!(
+        r#"{{"email":"{}","password":"{}"}}"#,
+        demo.email, demo.password
+    );
+    let (status, body) = http(
+        first.addr,
+        request("POST", "/auth/login", &[("X-Tenant-ID", &tenant)], &login),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let pair: dto::TokenPair = serde_json::from_str(&body).expect("a token pair");
+    let bearer = format!("Bearer {}", pair.access_token);
+    let list_request = request(
+        "GET",
+        "/operations?limit=1",
+        &[("Authorization", &bearer), ("X-Tenant-ID", &tenant)],
+        "",
+    );
+    let (status, body) = http(first.addr, list_request.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let before: dto::OperationList = serde_json::from_str(&body).expect("an operation list");
+    first.shutdown().await;
+
+    // Same file again: not seeded twice, same credentials, and the token signed before still holds.
+    let second = engine::start(config).await.expect("restarts");
+    assert_eq!(second.demo.as_ref(), Some(&demo));
+    let (status, body) = http(second.addr, list_request).await;
+    assert_eq!(status, 200, "the generated secret was kept: {body}");
+    let after: dto::OperationList = serde_json::from_str(&body).expect("an operation list");
+    assert_eq!(after.total, before.total);
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_configured_secret_must_be_long_enough() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = EngineConfig {
+        database_path: dir.path().join("engine.db"),
+        jwt_secret: Some("short".into()),
+        ..EngineConfig::default()
+    };
+    assert!(
+        !format!("{config:?}").contains("short"),
+        "Debug hides the secret"
+    );
+    assert!(matches!(
+        engine::start(config).await,
+        Err(EngineError::Config(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_demo_seed_refuses_a_database_with_real_tenants() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = engine::open_database(&dir.path().join("engine.db"))
+        .await
+        .expect("opens");
+    let mut conn = pool.acquire().await.expect("connection");
+    let tenant = store::NewTenant {
+        id: dto::TenantId(uuid::Uuid::new_v4()),
+        name: "Real".into(),
+        created_at: Utc::now(),
+    };
+    store::insert_tenant(&mut conn, &tenant)
+        .await
+        .expect("inserted");
+    drop(conn);
+    assert!(matches!(
+        engine::demo::ensure_seeded(&pool).await,
+        Err(EngineError::Config(_))
+    ));
+}
+
+#[tokio::test]
+async fn seeding_takes_well_under_two_seconds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = engine::open_database(&dir.path().join("engine.db"))
+        .await
+        .expect("opens");
+    let started = std::time::Instant::now();
+    engine::demo::ensure_seeded(&pool).await.expect("seeds");
+    let elapsed = started.elapsed();
+    // Generous for a loaded 2-core debug build; a release build seeds in a fraction of this.
+    assert!(elapsed.as_secs_f64() < 2.0, "seeding took {elapsed:?}");
+    let operations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operations")
+        .fetch_one(&pool)
+        .await
+        .expect("counts");
+    assert_eq!(operations, 324);
+}
