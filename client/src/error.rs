@@ -11,7 +11,7 @@ pub enum ClientError {
         /// HTTP status.
         status: u16,
         /// The error body (codes derived from the status when the upstream sent none).
-        body: ErrorBody,
+        body: Box<ErrorBody>,
     },
     /// The upstream could not be reached, or closed the connection without answering.
     #[error("provisioning service unavailable: {0}")]
@@ -49,7 +49,7 @@ impl ClientError {
         match response.bytes().await {
             Ok(bytes) => Self::Api {
                 status,
-                body: normalise(status, &content_type, &bytes),
+                body: Box::new(normalise(status, &content_type, &bytes)),
             },
             Err(e) => Self::from_transport(e),
         }

@@ -1,6 +1,9 @@
 //! The console's server: picks the upstream (xavyo-idp, or the embedded engine on loopback), builds the
 //! BFF state, and serves the Leptos app with its session and security layers.
 
+// Leptos view types nest deeply; rendering them needs more than the default query depth.
+#![recursion_limit = "256"]
+
 mod config;
 mod security;
 mod session;

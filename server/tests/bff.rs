@@ -25,6 +25,17 @@ async fn console() -> Console {
     })
     .await
     .unwrap();
+    let base = serve_console(&engine.base_url()).await;
+    Console {
+        base,
+        demo: engine.demo.clone().unwrap(),
+        _engine: engine,
+        _dir: dir,
+    }
+}
+
+/// Serves a console (with its own refresh coordinator) in front of the API at `api_base`; answers its URL.
+async fn serve_console(api_base: &str) -> String {
     let options = LeptosOptions::builder()
         .output_name("console")
         .site_root("target/site")
@@ -32,7 +43,7 @@ async fn console() -> Console {
     let state = AppState {
         bff: BffState {
             leptos_options: options,
-            api: ApiClient::new(&engine.base_url(), Timeouts::default()).unwrap(),
+            api: ApiClient::new(api_base, Timeouts::default()).unwrap(),
             secure_cookies: false,
             demo: None,
         },
@@ -41,12 +52,7 @@ async fn console() -> Console {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
-    Console {
-        base: format!("http://{addr}"),
-        demo: engine.demo.clone().unwrap(),
-        _engine: engine,
-        _dir: dir,
-    }
+    format!("http://{addr}")
 }
 
 fn browser() -> reqwest::Client {
@@ -189,38 +195,15 @@ async fn upstream_down_is_a_clear_state() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = listener.local_addr().unwrap();
     drop(listener);
-    let options = LeptosOptions::builder()
-        .output_name("console")
-        .site_root("target/site")
-        .build();
-    let state = AppState {
-        bff: BffState {
-            leptos_options: options,
-            api: ApiClient::new(&format!("http://{dead}"), Timeouts::default()).unwrap(),
-            secure_cookies: false,
-            demo: None,
-        },
-        refresher: Arc::new(RefreshCoordinator::default()),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+    let addr = serve_console(&format!("http://{dead}")).await;
     let http = browser();
-    let res = http
-        .get(format!("http://{addr}/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let res = http.get(format!("{addr}/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let res = http
-        .get(format!("http://{addr}/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let res = http.get(format!("{addr}/healthz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = http
-        .post(format!("http://{addr}/api/login"))
-        .header(header::ORIGIN, format!("http://{addr}"))
+        .post(format!("{addr}/api/login"))
+        .header(header::ORIGIN, addr.clone())
         .header(header::ACCEPT, "application/json")
         .form(&[
             ("email", "admin@demo.local"),
@@ -232,4 +215,104 @@ async fn upstream_down_is_a_clear_state() {
         .unwrap();
     let body = res.text().await.unwrap();
     assert!(body.contains("Unavailable"), "{body}");
+}
+
+/// An access token whose claims say it expired a minute ago (the BFF reads claims; the upstream checks
+/// signatures, and only ever sees the refreshed token here).
+fn expired_token(demo: &engine::DemoLogin) -> String {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 60;
+    let header = b64(serde_json::json!({"alg": "HS256", "typ": "JWT"}));
+    let claims = b64(serde_json::json!({
+        "sub": uuid::Uuid::nil(), "tid": demo.tenant_id, "roles": ["admin"], "email": demo.email, "exp": exp,
+    }));
+    format!("{header}.{claims}.c2ln")
+}
+
+#[tokio::test]
+async fn an_expired_session_refreshes_once_for_concurrent_requests() {
+    let c = console().await;
+    let api = ApiClient::new(&c._engine.base_url(), Timeouts::default()).unwrap();
+    let body = dto::LoginRequest {
+        email: c.demo.email.clone(),
+        password: c.demo.password.clone(),
+    };
+    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body).await.unwrap()
+    else {
+        panic!()
+    };
+    let cookie = format!(
+        "console_access={}; console_refresh={}",
+        expired_token(&c.demo),
+        tokens.refresh_token
+    );
+
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let requests: Vec<_> = (0..6)
+        .map(|_| {
+            let request = http
+                .get(format!("{}/connectors/operations", c.base))
+                .header(header::COOKIE, cookie.clone());
+            tokio::spawn(request.send())
+        })
+        .collect();
+    let mut responses = Vec::new();
+    for r in requests {
+        responses.push(r.await.unwrap());
+    }
+    let mut new_refresh_tokens = std::collections::HashSet::new();
+    for res in responses {
+        let res = res.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "a concurrent request lost the refresh race"
+        );
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix("console_refresh=") {
+                new_refresh_tokens.insert(rest.split(';').next().unwrap().to_owned());
+            }
+        }
+    }
+    // One exchange upstream: every request got the same rotated refresh token.
+    assert_eq!(new_refresh_tokens.len(), 1, "{new_refresh_tokens:?}");
+    assert!(!new_refresh_tokens.contains(&tokens.refresh_token));
+
+    // The old refresh token is dead upstream; a session holding only it goes back to login, path kept.
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let stale = format!("console_refresh={}", tokens.refresh_token);
+    let fresh_console = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    // A second console (a fresh coordinator, so it really asks upstream) in front of the same engine.
+    let other = serve_console(&c._engine.base_url()).await;
+    let res = fresh_console
+        .get(format!("{other}/connectors/operations?status=failed"))
+        .header(header::COOKIE, stale)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next=/connectors/operations"));
+    let cleared = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().unwrap().contains("Max-Age=0"));
+    assert!(cleared, "the dead session's cookies are cleared");
 }
