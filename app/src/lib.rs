@@ -3,6 +3,9 @@
 //! Rendered on the server (`ssr`), hydrated in the browser (`hydrate`). Server functions are the thin BFF:
 //! each checks the session and makes one typed call to the provisioning API.
 
+// Leptos view types nest deeply; rendering them needs more than the default query depth.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

@@ -1,5 +1,8 @@
 //! Hydrates the server-rendered console in the browser.
 
+// Leptos view types nest deeply; hydrating them needs more than the default query depth.
+#![recursion_limit = "256"]
+
 /// Called by the hydration script once the WASM has loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
