@@ -68,9 +68,10 @@ pub fn DeadLettersPage() -> impl IntoView {
             "Operations that failed for good. Retry them once the cause is fixed, or resolve them with a note."
         </p>
         <Transition fallback=|| view! { <Loading what="connectors"/> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let current = filter.get().ok().and_then(|f| f.connector_id).map(|c| c.to_string()).unwrap_or_default();
+                Suspend::new(async move {
                 let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
-                let current = filter.get_untracked().ok().and_then(|f| f.connector_id).map(|c| c.to_string()).unwrap_or_default();
                 view! {
                     <Form method="GET" action="/connectors/operations/dlq">
                         <div class="mb-4 flex items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
@@ -89,7 +90,8 @@ pub fn DeadLettersPage() -> impl IntoView {
                         </div>
                     </Form>
                 }
-            })}
+            })
+            }}
         </Transition>
         <Transition fallback=|| view! { <Loading what="dead letters"/> }>
             {move || Suspend::new(async move {

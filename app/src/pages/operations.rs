@@ -92,11 +92,15 @@ pub fn OperationsPage() -> impl IntoView {
             </Transition>
         </section>
         <Transition fallback=|| view! { <Loading what="connectors"/> }>
-            {move || Suspend::new(async move {
-                let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
-                let current = query.get_untracked().unwrap_or_default();
-                view! { <Filters connectors=list current live=live.get_untracked()/> }
-            })}
+            // Read the URL outside the future so the filter bar follows it (back button, pagination links).
+            {move || {
+                let current = query.get().unwrap_or_default();
+                let live = live.get();
+                Suspend::new(async move {
+                    let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
+                    view! { <Filters connectors=list current live/> }
+                })
+            }}
         </Transition>
         <Transition fallback=|| view! { <Loading what="operations"/> }>
             {move || Suspend::new(async move {
