@@ -5,6 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use app::components::{
+    dialog::ConfirmButton,
+    json_tree::JsonTree,
     operations::{OperationStatusBadge, QueueStatsCards},
     toasts::{provide_toasts, use_toasts, ToastKind, ToastRegion},
 };
@@ -99,4 +101,59 @@ async fn toasts_appear_and_can_be_dismissed() {
         .click();
     leptos::task::tick().await;
     assert!(!region.text_content().unwrap().contains("Operation queued"));
+}
+
+fn click(root: &web_sys::HtmlElement, selector: &str) {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{selector} not found"))
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+}
+
+#[wasm_bindgen_test]
+async fn confirm_button_asks_before_acting() {
+    let root = container();
+    let confirmed = RwSignal::new(0);
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <ConfirmButton
+                label="Cancel"
+                title="Cancel this operation?"
+                message="It will not run."
+                confirm_label="Cancel operation"
+                danger=true
+                on_confirm=Callback::new(move |_| confirmed.update(|n| *n += 1))
+            />
+        }
+    });
+    let dialog = root.query_selector("dialog").unwrap().unwrap().unchecked_into::<web_sys::HtmlDialogElement>();
+    assert!(!dialog.open());
+
+    click(&root, "button");
+    assert!(dialog.open(), "the dialog opens first");
+    assert_eq!(confirmed.get_untracked(), 0, "nothing happens before confirmation");
+
+    click(&root, "dialog button[autofocus]");
+    assert!(!dialog.open());
+    assert_eq!(confirmed.get_untracked(), 0, "keeping it does nothing");
+
+    click(&root, "button");
+    let buttons = dialog.query_selector_all("button").unwrap();
+    buttons.item(1).unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    leptos::task::tick().await;
+    assert!(!dialog.open());
+    assert_eq!(confirmed.get_untracked(), 1);
+}
+
+#[wasm_bindgen_test]
+fn json_tree_formats_and_folds() {
+    let root = container();
+    let value = serde_json::json!({"mail": "jdoe@example.com", "groups": ["staff", "vpn"], "active": true});
+    let _handle = leptos::mount::mount_to(root.clone(), move || view! { <JsonTree value=value.clone()/> });
+    let text = root.text_content().unwrap();
+    assert!(text.contains("\"mail\": \"jdoe@example.com\""), "{text}");
+    assert!(text.contains("[2 items]"), "{text}");
+    assert!(text.contains("true"));
+    assert_eq!(root.query_selector_all("details").unwrap().length(), 2, "object and array fold");
 }
