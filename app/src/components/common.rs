@@ -42,6 +42,9 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
 /// An error in place of the data it stands for. Never an empty table pretending all is well.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    // During server rendering, a missing page or a refused session also sets the HTTP status.
+    #[cfg(feature = "ssr")]
+    crate::ssr::set_status(&error);
     let location = use_location();
     let (title, hint) = match &error {
         AppError::Unauthorized => ("Signed out", "Your session has ended."),

@@ -32,7 +32,7 @@ pub fn OperationDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| {
         let raw = params.read().get("id").unwrap_or_default();
         raw.parse::<OperationId>()
-            .map_err(|_| AppError::invalid("id", format!("`{raw}` is not an operation id.")))
+            .map_err(|_| AppError::NotFound(format!("There is no operation `{raw}`: operation ids are UUIDs.")))
     });
     let version = RwSignal::new(0u32);
     let refresh = Callback::new(move |_| version.update(|v| *v += 1));
