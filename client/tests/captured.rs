@@ -12,7 +12,7 @@ use tokio::{
 
 fn captured_dir() -> PathBuf {
     let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/xavyo-idp/captured");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dto/tests/fixtures/xavyo-idp/captured");
     assert!(dir.is_dir(), "fixtures missing at {}", dir.display());
     dir
 }

@@ -1,7 +1,8 @@
 //! xavyo-idp's bodies read into our DTOs, its error bodies are recognisable, and every canonical DTO round-trips.
 //!
-//! The fixtures live outside the workspace, in `../shared/fixtures/xavyo-idp/`: the top-level files are sample
-//! bodies written from xavyo-idp's source (file name = endpoint), `captured/` holds real responses of a running
+//! The fixtures are a copy of the team's reference set (`../shared/fixtures/xavyo-idp/`) kept in
+//! `dto/tests/fixtures/xavyo-idp/`, so the tests run from any clone: the top-level files are sample bodies
+//! written from xavyo-idp's source (file name = endpoint), `captured/` holds real responses of a running
 //! instance as `{request, status, body}`.
 
 use std::{
@@ -28,7 +29,7 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------------------------------------------
 
 fn fixtures_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/xavyo-idp");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xavyo-idp");
     assert!(
         dir.is_dir(),
         "fixture folder {} is missing: these tests must read xavyo-idp's real bodies, so they fail without it",

@@ -316,3 +316,19 @@ async fn an_expired_session_refreshes_once_for_concurrent_requests() {
         .any(|v| v.to_str().unwrap().contains("Max-Age=0"));
     assert!(cleared, "the dead session's cookies are cleared");
 }
+
+#[tokio::test]
+async fn missing_things_are_404_pages() {
+    let c = console().await;
+    let http = browser();
+    sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
+    for path in [
+        "/connectors/operations/not-a-uuid",
+        "/connectors/operations/00000000-0000-4000-8000-0000000000ff",
+        "/no/such/page",
+    ] {
+        let res = http.get(format!("{}{path}", c.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(res.text().await.unwrap().to_lowercase().contains("not found"), "{path}");
+    }
+}
