@@ -17,5 +17,5 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "end to end (Playwright, real server, embedded engine, fresh demo database)"
 mkdir -p target/e2e
-rm -f target/e2e/engine.db target/e2e/engine.db-wal target/e2e/engine.db-shm
+rm -f target/e2e/engine.*
 ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end

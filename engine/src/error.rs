@@ -29,6 +29,14 @@ pub enum ApiError {
         /// What is wrong with it, for people.
         message: String,
     },
+    /// 409 `invalid_operation_state`: the entity's status does not allow the change; nothing changed.
+    #[error("invalid state {current_status}: {message}")]
+    InvalidState {
+        /// Its status now.
+        current_status: String,
+        /// Why, naming that status.
+        message: String,
+    },
     /// 500 `internal_error`; the detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +58,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Validation { .. } => StatusCode::BAD_REQUEST,
+            Self::InvalidState { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +70,13 @@ impl ApiError {
             Self::Forbidden(message) => ErrorBody::new("forbidden", message.as_str()),
             Self::NotFound(message) => ErrorBody::new("not_found", message.as_str()),
             Self::Validation { field, message } => ErrorBody::validation(field, message.as_str()),
+            Self::InvalidState {
+                current_status,
+                message,
+            } => ErrorBody {
+                current_status: Some(current_status.clone()),
+                ..ErrorBody::new("invalid_operation_state", message.as_str())
+            },
             Self::Internal(_) => ErrorBody::new(
                 "internal_error",
                 "the engine could not complete the request",
@@ -85,6 +101,20 @@ impl From<ErrorBody> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         Self::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<crate::queue::ActionError> for ApiError {
+    fn from(err: crate::queue::ActionError) -> Self {
+        use crate::queue::ActionError;
+        match err {
+            ActionError::NotFound => Self::NotFound("operation not found".into()),
+            ActionError::InvalidState { current, message } => Self::InvalidState {
+                current_status: current.as_str().to_owned(),
+                message,
+            },
+            ActionError::Database(err) => err.into(),
+        }
     }
 }
 
@@ -123,4 +153,7 @@ pub enum EngineError {
     /// A password could not be hashed.
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
+    /// The demo data could not be played through the queue.
+    #[error("the demo data could not be seeded: {0}")]
+    Demo(String),
 }

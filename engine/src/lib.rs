@@ -5,8 +5,24 @@
 //! access JWTs and rotating refresh tokens. Every other route needs a bearer token, an `X-Tenant-ID` equal to
 //! its `tid`, and the `admin` or `super_admin` role.
 //!
-//! [`start`] opens and migrates the database, seeds the demo data when asked (see [`demo`]), binds and serves
-//! in a tokio task; [`router`] is the same API over an [`AppState`], for tests.
+//! [`start`] opens and migrates the database and the directory connector's own database, seeds the demo data
+//! when asked (see [`demo`]: through the real queue, worker and directory connector), starts the queue's
+//! workers ([`queue`]), binds and serves in a tokio task. [`Engine`] is the same without the listener: its
+//! [`Engine::router`] is driven with `oneshot` in tests.
+//!
+//! The queue (see [`queue`] for the decisions, [`queue::lifecycle`] for the state machine):
+//!
+//! | method | path | answers |
+//! |---|---|---|
+//! | POST | `/operations` `{connector_id, user_id, operation_type, object_class?, target_uid?, payload?, priority?, idempotency_key?}` | 201 new, 200 the operation holding the same key; 404 unknown connector; 400 naming the field |
+//! | GET | `/operations?connector_id&user_id&status&operation_type&from_date&to_date&sort&limit&offset` | `{operations, total, limit, offset}`; `sort` = `newest` (default), `oldest`, `priority` |
+//! | GET | `/operations/stats?connector_id`, `/operations/dlq?connector_id&limit&offset` | statistics; dead letters as a list |
+//! | GET | `/operations/{id}`, `/operations/{id}/logs`, `/operations/{id}/attempts` | the operation (with `connector_name`), `{logs, operation_id}`, `{attempts, operation_id}` |
+//! | POST | `/operations/{id}/retry` (from failed, dead_letter), `/cancel` (from pending), `/resolve` `{resolution_notes?}` (from dead_letter) | 200 the operation; 409 `invalid_operation_state` with `current_status`, nothing changed |
+//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector, with its status |
+//!
+//! Other tenants' ids answer 404; malformed ids 400 JSON; every route but login, refresh, logout and
+//! `/healthz` is admin-only.
 //!
 //! Demo credentials (fixed demo data, for loopback use):
 //!
@@ -20,26 +36,33 @@
 
 mod api;
 pub mod auth;
+pub mod connector;
 pub mod demo;
 mod error;
+pub mod queue;
 mod state;
 pub mod store;
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use axum::Router;
 use sqlx::SqlitePool;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 pub use api::router;
+pub use connector::{ConnectorRegistry, DirectoryStore};
 pub use demo::DemoLogin;
 pub use error::{ApiError, EngineError};
+pub use queue::{Queue, QueueConfig, RetryPolicy, Workers};
 pub use state::AppState;
 pub use store::open_database;
 
-/// How to start the engine.
+/// How to start the engine. The queue's knobs are a [`QueueConfig`] of their own, given to [`start_with`]
+/// (kept apart so that the callers building this struct field by field need not change).
 #[derive(Clone)]
 pub struct EngineConfig {
-    /// The SQLite file (created with its folder when missing).
+    /// The SQLite file (created with its folder when missing); the directory connector's accounts live
+    /// beside it in `<stem>.directory.db`.
     pub database_path: PathBuf,
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
@@ -74,51 +97,142 @@ impl Default for EngineConfig {
     }
 }
 
+/// The engine without its listener: databases open, demo seeded when asked, workers running.
+pub struct Engine {
+    state: AppState,
+    directory: DirectoryStore,
+    workers: Workers,
+    demo: Option<DemoLogin>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("queue", self.state.queue())
+            .field("workers", &self.workers)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens and migrates both databases, resolves the signing secret, seeds the demo data when
+    /// `config.demo`, and starts `queue.workers` workers.
+    pub async fn open(config: &EngineConfig, queue: QueueConfig) -> Result<Self, EngineError> {
+        let pool = open_database(&config.database_path).await?;
+        let directory =
+            DirectoryStore::open(&DirectoryStore::path_beside(&config.database_path)).await?;
+        let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;
+        let queue = Queue::new(pool, queue, ConnectorRegistry::builtin(directory.clone()));
+        let demo = if config.demo {
+            Some(demo::ensure_seeded(&queue, &directory).await?)
+        } else {
+            None
+        };
+        let workers = Workers::start(&queue);
+        Ok(Self {
+            state: AppState::new(queue, &secret),
+            directory,
+            workers,
+            demo,
+        })
+    }
+
+    /// The API over this engine.
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &Queue {
+        self.state.queue()
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &SqlitePool {
+        self.state.pool()
+    }
+
+    /// The directory connector's accounts.
+    pub fn directory(&self) -> &DirectoryStore {
+        &self.directory
+    }
+
+    /// The demo credentials, when seeded.
+    pub fn demo(&self) -> Option<&DemoLogin> {
+        self.demo.as_ref()
+    }
+
+    /// Stops the workers (each finishes its current operation and hands the rest back) and closes both
+    /// databases.
+    pub async fn shutdown(self) {
+        self.workers.stop().await;
+        self.state.pool().close().await;
+        self.directory.close().await;
+    }
+}
+
 /// A serving engine. Dropping it also stops the server, without waiting; [`Self::shutdown`] waits.
 pub struct RunningEngine {
     /// The address it listens on (the real port when 0 was asked for).
     pub addr: SocketAddr,
     /// The demo credentials, when started with `demo`.
     pub demo: Option<DemoLogin>,
-    pool: SqlitePool,
+    engine: Engine,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
 impl RunningEngine {
-    /// Stops accepting, lets requests in flight finish, and closes the database.
+    /// Stops accepting, lets requests in flight finish, stops the workers, and closes the databases.
     pub async fn shutdown(self) {
         // The server task may already be gone; then there is nobody to tell.
         let _ = self.stop.send(());
         if let Err(err) = self.task.await {
             tracing::error!(%err, "engine server task ended abnormally");
         }
-        self.pool.close().await;
+        self.engine.shutdown().await;
     }
 
     /// `http://<addr>`, the base URL of the API.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// The engine behind the listener.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
 }
 
-/// Opens and migrates the database, seeds the demo data if asked, binds, and serves in a tokio task.
+/// [`start_with`] the default [`QueueConfig`].
 pub async fn start(config: EngineConfig) -> Result<RunningEngine, EngineError> {
-    let pool = open_database(&config.database_path).await?;
-    let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret).await?;
-    let demo = if config.demo {
-        Some(demo::ensure_seeded(&pool).await?)
-    } else {
-        None
+    start_with(config, QueueConfig::default()).await
+}
+
+/// Opens the [`Engine`] (databases, demo seed when asked, workers), binds, and serves in a tokio task.
+pub async fn start_with(
+    config: EngineConfig,
+    queue: QueueConfig,
+) -> Result<RunningEngine, EngineError> {
+    let engine = Engine::open(&config, queue).await?;
+    let listener = match TcpListener::bind(config.bind).await {
+        Ok(listener) => listener,
+        Err(source) => {
+            engine.shutdown().await;
+            return Err(EngineError::Bind {
+                addr: config.bind,
+                source,
+            });
+        }
     };
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|source| EngineError::Bind {
-            addr: config.bind,
-            source,
-        })?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(pool.clone(), &secret));
+    let app = engine.router();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -132,8 +246,8 @@ pub async fn start(config: EngineConfig) -> Result<RunningEngine, EngineError> {
     tracing::info!(%addr, database = %config.database_path.display(), demo = config.demo, "engine listening");
     Ok(RunningEngine {
         addr,
-        demo,
-        pool,
+        demo: engine.demo.clone(),
+        engine,
         stop,
         task,
     })

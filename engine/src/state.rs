@@ -1,10 +1,10 @@
-//! What every handler shares: the database pool and the token keys.
+//! What every handler shares: the database pool, the token keys and the queue.
 
 use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
-use crate::auth::TokenKeys;
+use crate::{auth::TokenKeys, queue::Queue};
 
 /// The shared state of the engine's router. Cheap to clone.
 #[derive(Clone)]
@@ -13,16 +13,16 @@ pub struct AppState {
 }
 
 struct Inner {
-    pool: SqlitePool,
+    queue: Queue,
     tokens: TokenKeys,
 }
 
 impl AppState {
-    /// State over a migrated pool, signing tokens with `jwt_secret`.
-    pub fn new(pool: SqlitePool, jwt_secret: &str) -> Self {
+    /// State over a queue (and its migrated pool), signing tokens with `jwt_secret`.
+    pub fn new(queue: Queue, jwt_secret: &str) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pool,
+                queue,
                 tokens: TokenKeys::new(jwt_secret),
             }),
         }
@@ -30,7 +30,12 @@ impl AppState {
 
     /// The database pool.
     pub fn pool(&self) -> &SqlitePool {
-        &self.inner.pool
+        self.inner.queue.pool()
+    }
+
+    /// The provisioning queue.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
     }
 
     /// The access-token keys.

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, handlers and the request log.
 
 mod auth;
+mod body;
 mod connectors;
 mod operations;
 mod params;
@@ -28,8 +29,23 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/connectors", get(connectors::list))
         .route("/connectors/{id}", get(connectors::get))
-        .route("/operations", get(operations::list))
+        .route(
+            "/connectors/{id}/settings",
+            get(connectors::settings).put(connectors::put_settings),
+        )
+        .route(
+            "/operations",
+            get(operations::list).post(operations::create),
+        )
+        // Static segments win over `{id}` in axum's router, whatever the order here.
         .route("/operations/stats", get(operations::stats))
+        .route("/operations/dlq", get(operations::dead_letters))
+        .route("/operations/{id}", get(operations::get))
+        .route("/operations/{id}/logs", get(operations::logs))
+        .route("/operations/{id}/attempts", get(operations::attempts))
+        .route("/operations/{id}/retry", post(operations::retry))
+        .route("/operations/{id}/cancel", post(operations::cancel))
+        .route("/operations/{id}/resolve", post(operations::resolve))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))

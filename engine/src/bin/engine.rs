@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use engine::EngineConfig;
+use engine::{EngineConfig, QueueConfig};
 use tracing_subscriber::EnvFilter;
 
 /// The embedded provisioning engine: the provisioning API over one SQLite file.
@@ -24,6 +24,9 @@ struct Args {
     /// HS256 secret for access tokens (32+ characters); by default one is generated and kept in the database.
     #[arg(long, env = "ENGINE_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// Queue workers running operations through their connectors (0: accept work, run none).
+    #[arg(long, env = "ENGINE_WORKERS", default_value_t = 2)]
+    workers: usize,
 }
 
 #[tokio::main]
@@ -40,7 +43,11 @@ async fn main() -> ExitCode {
         jwt_secret: args.jwt_secret,
         demo: args.demo,
     };
-    let engine = match engine::start(config).await {
+    let queue = QueueConfig {
+        workers: args.workers,
+        ..QueueConfig::default()
+    };
+    let engine = match engine::start_with(config, queue).await {
         Ok(engine) => engine,
         Err(err) => {
             eprintln!("engine: {err}");

@@ -1,84 +1,41 @@
-//! A month of history: what the worker and the reconciler would have left behind. When they exist, seeding
-//! runs them over the [`Setup`] instead and this module goes.
+//! The demo's reconciliation history — Corporate Directory's runs, what they found, the audit log of the
+//! remediations since, and 30 days of trend — and the conflicts between the operations of the script in
+//! [`super::operations`]. Reconciliation has no engine of its own yet: when it has, seeding runs it over the
+//! [`Setup`] instead, as it already runs the operations.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use dto::{
-    ActionId, ConflictId, ConnectorId, DiscrepancyId, EntryId, ExecutionAttempt, OperationId,
-    OperationLog, ProvisioningOperation, RunId, TenantId, UserId,
-};
+use dto::{ActionId, ConflictId, ConnectorId, DiscrepancyId, OperationId, RunId, UserId};
 use enums::{
-    ConflictOutcome, DiscrepancyType, OperationStatus, OperationType, ReconciliationMode,
-    ReconciliationRunStatus, RemediationAction, RemediationDirection, ResolutionStatus,
+    ConflictOutcome, DiscrepancyType, ReconciliationMode, ReconciliationRunStatus,
+    RemediationAction, RemediationDirection, ResolutionStatus,
 };
 use rand::{rngs::StdRng, Rng};
 use serde_json::json;
 
-use super::setup::{drift, scheduled_run_start, DEPARTMENTS, TITLES};
-use super::{
-    ago, new_id, History, SeededOperation, Setup, CLOUD_CRM, CORPORATE_DIRECTORY, DEMO_ADMIN,
-    DEMO_OPERATIONS, DEMO_TENANT, LEGACY_HR, OTHER_ADMIN, OTHER_DIRECTORY, OTHER_OPERATIONS,
-    OTHER_TENANT,
-};
+use super::operations::{Plan, Planned};
+use super::setup::{drift, scheduled_run_start};
+use super::{ago, new_id, History, Setup, CORPORATE_DIRECTORY, DEMO_ADMIN, DEMO_TENANT};
 use crate::store::{
-    AttributeDiff, Lease, NewAction, NewConflict, NewDiscrepancy, NewIdentity, NewRun,
-    NewTargetAccount, TrendCount,
+    AttributeDiff, NewAction, NewConflict, NewDiscrepancy, NewIdentity, NewRun, TrendCount,
 };
 
-pub(super) fn history(rng: &mut StdRng, now: DateTime<Utc>, setup: &Setup) -> History {
+pub(super) fn history(rng: &mut StdRng, now: DateTime<Utc>, setup: &Setup, plan: &Plan) -> History {
     let demo_people: Vec<&NewIdentity> = setup
         .identities
         .iter()
         .filter(|i| i.tenant_id == DEMO_TENANT)
         .collect();
-    let other_people: Vec<&NewIdentity> = setup
-        .identities
+    let directory_accounts = setup
+        .accounts
         .iter()
-        .filter(|i| i.tenant_id == OTHER_TENANT)
-        .collect();
-
-    let mut operations = Vec::new();
-    let mut ops = OperationFactory {
-        rng,
-        now,
-        tenant: DEMO_TENANT,
-        admin: DEMO_ADMIN,
-        people: &demo_people,
-    };
-    for n in 0..DEMO_OPERATIONS {
-        // The first eight cover every status; the rest follow a realistic mix.
-        let status = OperationStatus::ALL
-            .get(n)
-            .copied()
-            .unwrap_or_else(|| ops.pick_status());
-        let connector = ops.pick_connector(status);
-        operations.push(ops.build(status, connector));
-    }
-    let mut others = OperationFactory {
-        rng: ops.rng,
-        now,
-        tenant: OTHER_TENANT,
-        admin: OTHER_ADMIN,
-        people: &other_people,
-    };
-    for n in 0..OTHER_OPERATIONS {
-        let status = OperationStatus::ALL[n % OperationStatus::ALL.len()];
-        let status = if status == OperationStatus::AwaitingSystem {
-            OperationStatus::Completed
-        } else {
-            status
-        };
-        operations.push(others.build(status, (OTHER_DIRECTORY, "Other Directory")));
-    }
-    let rng = others.rng;
-    operations.sort_by_key(|s| s.operation.created_at);
-
-    let conflicts = conflicts(rng, &operations);
-    let (runs, discrepancies, actions) = reconciliation(rng, now, &demo_people, &setup.accounts);
+        .filter(|a| a.connector_id == CORPORATE_DIRECTORY)
+        .count();
+    let conflicts = conflicts(rng, now, plan);
+    let (runs, discrepancies, actions) = reconciliation(rng, now, &demo_people, directory_accounts);
     let trend = trend(rng, now, &runs, &discrepancies);
     History {
-        operations,
         conflicts,
         runs,
         discrepancies,
@@ -87,378 +44,20 @@ pub(super) fn history(rng: &mut StdRng, now: DateTime<Utc>, setup: &Setup) -> Hi
     }
 }
 
-struct OperationFactory<'a> {
-    rng: &'a mut StdRng,
-    now: DateTime<Utc>,
-    tenant: TenantId,
-    admin: UserId,
-    people: &'a [&'a NewIdentity],
-}
-
-struct Failure {
-    code: &'static str,
-    message: String,
-    duration_ms: i64,
-}
-
-impl OperationFactory<'_> {
-    fn pick_status(&mut self) -> OperationStatus {
-        use OperationStatus::*;
-        let weighted = [
-            (Completed, 50),
-            (Pending, 10),
-            (Failed, 8),
-            (AwaitingSystem, 8),
-            (DeadLetter, 6),
-            (Resolved, 5),
-            (Cancelled, 5),
-            (InProgress, 3),
-        ];
-        let total: u32 = weighted.iter().map(|(_, w)| w).sum();
-        let mut roll = self.rng.gen_range(0..total);
-        for (status, weight) in weighted {
-            if roll < weight {
-                return status;
-            }
-            roll -= weight;
-        }
-        Completed
-    }
-
-    /// Awaiting-system work waits on the offline Cloud CRM; the disabled Legacy HR only has settled history.
-    fn pick_connector(&mut self, status: OperationStatus) -> (ConnectorId, &'static str) {
-        use OperationStatus::*;
-        if status == AwaitingSystem {
-            return (CLOUD_CRM, "Cloud CRM");
-        }
-        let roll = self.rng.gen_range(0..100);
-        if roll < 12 && matches!(status, Completed | Cancelled | DeadLetter | Resolved) {
-            (LEGACY_HR, "Legacy HR")
-        } else if roll < 24 && matches!(status, Completed | Failed | DeadLetter) {
-            (CLOUD_CRM, "Cloud CRM")
-        } else {
-            (CORPORATE_DIRECTORY, "Corporate Directory")
-        }
-    }
-
-    fn failure(&mut self, connector: &str) -> Failure {
-        let (code, message, duration_ms) = match self.rng.gen_range(0..5) {
-            0 => (
-                "CONNECTION_FAILED",
-                format!("connection refused by {connector} (ECONNREFUSED)"),
-                12,
-            ),
-            1 => (
-                "TIMEOUT",
-                format!("{connector} did not answer within 30 s"),
-                30_000,
-            ),
-            2 => (
-                "TARGET_REJECTED",
-                "target rejected the change: attribute `mail` must be unique".into(),
-                180,
-            ),
-            3 => (
-                "INVALID_ATTRIBUTE",
-                "attribute `department` is not allowed by the target schema".into(),
-                95,
-            ),
-            _ => (
-                "RATE_LIMITED",
-                format!("{connector} answered 429 Too Many Requests"),
-                60,
-            ),
-        };
-        Failure {
-            code,
-            message,
-            duration_ms,
-        }
-    }
-
-    fn log(
-        &mut self,
-        logs: &mut Vec<OperationLog>,
-        op: OperationId,
-        at: DateTime<Utc>,
-        level: &str,
-        msg: String,
-    ) {
-        logs.push(OperationLog {
-            id: EntryId(new_id(self.rng)),
-            operation_id: op,
-            timestamp: at,
-            level: level.into(),
-            message: msg,
-        });
-    }
-
-    fn build(
-        &mut self,
-        status: OperationStatus,
-        (connector_id, connector): (ConnectorId, &str),
-    ) -> SeededOperation {
-        use OperationStatus::*;
-        let id = OperationId(new_id(self.rng));
-        let person = self.people[self.rng.gen_range(0..self.people.len())];
-        let uid = person
-            .email
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let operation_type = [
-            OperationType::Create,
-            OperationType::Update,
-            OperationType::Update,
-            OperationType::Delete,
-        ][self.rng.gen_range(0..4)];
-        let max_age_secs: i64 = match status {
-            InProgress => 20 * 60,
-            Pending => 36 * 3600,
-            Failed => 3 * 86_400,
-            AwaitingSystem => 5 * 86_400,
-            _ => 30 * 86_400,
-        };
-        // Legacy HR was disabled ten days ago: its history is older.
-        let min_age_secs = if connector_id == LEGACY_HR {
-            10 * 86_400
-        } else {
-            60
-        };
-        let created_at = ago(
-            self.now,
-            self.rng
-                .gen_range(min_age_secs..max_age_secs.max(min_age_secs + 1)),
-        );
-        let priority = [0, 0, 0, 0, 5, 5, 10][self.rng.gen_range(0..7)];
-        let max_retries = 3;
-        let payload = match operation_type {
-            OperationType::Create => person.attributes.clone(),
-            OperationType::Update => json!({
-                "department": DEPARTMENTS[self.rng.gen_range(0..DEPARTMENTS.len())],
-                "title": TITLES[self.rng.gen_range(0..TITLES.len())],
-            }),
-            OperationType::Delete => json!({ "reason": "identity deactivated" }),
-        };
-
-        let mut attempts = Vec::new();
-        let mut logs = Vec::new();
-        self.log(
-            &mut logs,
-            id,
-            created_at,
-            "info",
-            format!("Operation queued ({operation_type}, priority {priority})"),
-        );
-
-        // How many attempts failed, and whether a last one succeeded.
-        let (failures, succeeded) = match status {
-            Completed => ([0, 0, 0, 0, 0, 1, 2][self.rng.gen_range(0..7)], true),
-            Failed => (self.rng.gen_range(1..max_retries), false),
-            DeadLetter | Resolved => (max_retries, false),
-            AwaitingSystem => (1, false),
-            Pending => (if self.rng.gen_bool(0.2) { 1 } else { 0 }, false),
-            InProgress | Cancelled => (0, false),
-        };
-        let mut clock = created_at + Duration::seconds(self.rng.gen_range(1..30));
-        let mut last_error = None;
-        let mut started_at = None;
-        for n in 1..=failures + i32::from(succeeded) {
-            let failure = if n <= failures {
-                Some(if status == AwaitingSystem {
-                    Failure {
-                        code: "CONNECTOR_OFFLINE",
-                        message: format!("connector {connector} is offline"),
-                        duration_ms: 5,
-                    }
-                } else {
-                    self.failure(connector)
-                })
-            } else {
-                None
-            };
-            let duration_ms = failure
-                .as_ref()
-                .map_or_else(|| self.rng.gen_range(40..2_500), |f| f.duration_ms);
-            let end = clock + Duration::milliseconds(duration_ms);
-            self.log(&mut logs, id, clock, "info", format!("Attempt {n} started"));
-            match &failure {
-                Some(f) => {
-                    let level = if n == failures && !matches!(status, Pending | Failed) {
-                        "error"
-                    } else {
-                        "warn"
-                    };
-                    self.log(
-                        &mut logs,
-                        id,
-                        end,
-                        level,
-                        format!("Attempt {n} failed: {}: {}", f.code, f.message),
-                    );
-                }
-                None => self.log(
-                    &mut logs,
-                    id,
-                    end,
-                    "info",
-                    format!("Attempt {n} succeeded in {duration_ms} ms"),
-                ),
-            }
-            attempts.push((
-                EntryId(new_id(self.rng)),
-                ExecutionAttempt {
-                    attempt_number: n,
-                    started_at: clock,
-                    completed_at: Some(end),
-                    success: failure.is_none(),
-                    error_code: failure.as_ref().map(|f| f.code.to_owned()),
-                    error_message: failure.as_ref().map(|f| f.message.clone()),
-                    duration_ms: Some(duration_ms),
-                },
-            ));
-            started_at = Some(clock);
-            last_error = failure.map(|f| f.message);
-            // Exponential backoff before the next attempt: 30 s, 60 s, 120 s, ...
-            clock = end + Duration::seconds(30_i64 << (n - 1));
-        }
-        let last_end = attempts.last().and_then(|(_, a)| a.completed_at);
-
-        let mut op = ProvisioningOperation {
-            id,
-            tenant_id: self.tenant,
-            connector_id,
-            connector_name: Some(connector.to_owned()),
-            user_id: person.id,
-            operation_type,
-            object_class: "user".into(),
-            target_uid: (operation_type != OperationType::Create || succeeded).then(|| uid.clone()),
-            status,
-            priority,
-            retry_count: failures,
-            max_retries,
-            error_message: last_error,
-            payload: Some(payload),
-            idempotency_key: None,
-            next_retry_at: None,
-            created_at,
-            updated_at: last_end.unwrap_or(created_at),
-            started_at,
-            completed_at: None,
-            resolution_notes: None,
-            resolved_by: None,
-            resolved_at: None,
-        };
-        let mut lease = None;
-        match status {
-            Completed => {
-                op.completed_at = last_end;
-                self.log(
-                    &mut logs,
-                    id,
-                    op.updated_at,
-                    "info",
-                    format!("Completed on {connector}"),
-                );
-            }
-            Failed | Pending if failures > 0 => {
-                let next = (clock).max(self.now + Duration::seconds(self.rng.gen_range(30..600)));
-                op.next_retry_at = Some(next);
-                self.log(
-                    &mut logs,
-                    id,
-                    op.updated_at,
-                    "info",
-                    format!("Retry {failures} of {max_retries} scheduled"),
-                );
-            }
-            DeadLetter | Resolved => {
-                self.log(
-                    &mut logs,
-                    id,
-                    op.updated_at,
-                    "error",
-                    format!("Moved to the dead letter queue after {failures} failed attempts"),
-                );
-            }
-            AwaitingSystem => {
-                op.retry_count = 0;
-                self.log(
-                    &mut logs,
-                    id,
-                    op.updated_at,
-                    "warn",
-                    format!("Waiting for {connector} to come back online"),
-                );
-            }
-            InProgress => {
-                let start = (created_at + Duration::seconds(5)).min(self.now);
-                op.started_at = Some(start);
-                op.updated_at = start;
-                lease = Some(Lease {
-                    owner: "engine-worker-1".into(),
-                    expires_at: self.now + Duration::seconds(60),
-                });
-                self.log(&mut logs, id, start, "info", "Attempt 1 started".into());
-            }
-            Cancelled => {
-                op.updated_at =
-                    (created_at + Duration::minutes(self.rng.gen_range(1..90))).min(self.now);
-                self.log(
-                    &mut logs,
-                    id,
-                    op.updated_at,
-                    "info",
-                    "Cancelled by an admin".into(),
-                );
-            }
-            Pending | Failed => {}
-        }
-        if status == Resolved {
-            let at = (op.updated_at + Duration::hours(self.rng.gen_range(1..48))).min(self.now);
-            let notes = [
-                "Fixed the account by hand in the target",
-                "Duplicate of a later change",
-                "Target record removed",
-            ][self.rng.gen_range(0..3)];
-            op.resolution_notes = Some(notes.into());
-            op.resolved_by = Some(self.admin);
-            op.resolved_at = Some(at);
-            op.updated_at = at;
-            self.log(
-                &mut logs,
-                id,
-                at,
-                "info",
-                format!("Resolved by an admin: {notes}"),
-            );
-        }
-        SeededOperation {
-            operation: op,
-            idempotency_key: format!("seed:{id}"),
-            lease,
-            attempts,
-            logs,
-        }
-    }
-}
-
 /// Four conflicts between operations of one user on one connector: two pending, two resolved.
-fn conflicts(rng: &mut StdRng, operations: &[SeededOperation]) -> Vec<NewConflict> {
-    let mut by_target: BTreeMap<(ConnectorId, UserId), Vec<&ProvisioningOperation>> =
-        BTreeMap::new();
-    for seeded in operations
-        .iter()
-        .filter(|s| s.operation.tenant_id == DEMO_TENANT)
+fn conflicts(rng: &mut StdRng, now: DateTime<Utc>, plan: &Plan) -> Vec<NewConflict> {
+    let mut by_target: BTreeMap<(ConnectorId, UserId), Vec<&Planned>> = BTreeMap::new();
+    for planned in plan
+        .operations()
+        .filter(|p| p.operation.tenant_id == DEMO_TENANT)
     {
-        let op = &seeded.operation;
+        let op = &planned.operation;
         by_target
             .entry((op.connector_id, op.user_id))
             .or_default()
-            .push(op);
+            .push(planned);
     }
-    let pairs: Vec<(&ProvisioningOperation, &ProvisioningOperation)> = by_target
+    let pairs: Vec<(&Planned, &Planned)> = by_target
         .values()
         .filter(|ops| ops.len() >= 2)
         .map(|ops| (ops[0], ops[1]))
@@ -478,22 +77,24 @@ fn conflicts(rng: &mut StdRng, operations: &[SeededOperation]) -> Vec<NewConflic
             Some((ConflictOutcome::Merged, "Kept the target's title")),
         ),
     ];
+    let id = |p: &Planned| -> OperationId { p.operation.id };
     pairs
         .into_iter()
         .zip(kinds)
         .map(|((a, b), (kind, attributes, outcome))| {
-            let created_at = a.created_at.max(b.created_at) + Duration::seconds(2);
+            // Detected two seconds after the later of the two was enqueued.
+            let created_at = now - a.age.min(b.age) + Duration::seconds(2);
             NewConflict {
                 id: ConflictId(new_id(rng)),
                 tenant_id: DEMO_TENANT,
-                operation_id_a: a.id,
-                operation_id_b: b.id,
+                operation_id_a: id(a),
+                operation_id_b: id(b),
                 conflict_type: kind.into(),
                 affected_attributes: attributes.into_iter().map(String::from).collect(),
                 outcome: outcome.map(|(o, _)| o),
                 notes: outcome.map(|(_, n)| n.to_owned()),
                 created_at,
-                resolved_at: outcome.map(|_| created_at + Duration::hours(3)),
+                resolved_at: outcome.map(|_| (created_at + Duration::hours(3)).min(now)),
                 resolved_by: outcome.map(|_| DEMO_ADMIN),
             }
         })
@@ -505,9 +106,9 @@ fn reconciliation(
     rng: &mut StdRng,
     now: DateTime<Utc>,
     people: &[&NewIdentity],
-    accounts: &[NewTargetAccount],
+    accounts: usize,
 ) -> (Vec<NewRun>, Vec<NewDiscrepancy>, Vec<NewAction>) {
-    let total = i64::try_from(accounts.len()).unwrap_or(i64::MAX);
+    let total = i64::try_from(accounts).unwrap_or(i64::MAX);
     let admin = Some(DEMO_ADMIN);
     let (full_mode, delta) = (ReconciliationMode::Full, ReconciliationMode::Delta);
     let (completed, failed_status) = (

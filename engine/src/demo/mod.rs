@@ -1,26 +1,30 @@
-//! The `--demo` data: two tenants with their accounts, connectors and identities ([`Setup`]), and a month of
-//! provisioning and reconciliation history ([`History`]).
+//! The `--demo` data: two tenants with their accounts, connectors, identities and directory accounts
+//! ([`Setup`]); a month of provisioning produced by the real queue ([`Plan`]: operations enqueued through the
+//! same function as `POST /operations`, run by a worker through the directory connector with injected faults,
+//! cancelled and resolved through the admin actions); and the reconciliation history ([`History`]).
 //!
-//! Everything comes from one seeded RNG, so ids and shapes are the same on every seed; times are relative to
-//! the moment of seeding. [`History`] stands in for what the worker and the reconciler would have produced:
-//! when they exist, seeding can run them over [`Setup`] instead, and only the `history` module goes.
+//! Everything comes from one seeded RNG, and the directory's injected faults are drawn from each attempt's
+//! key, so ids and outcomes are the same on every seed; times are relative to the moment of seeding. Seeding
+//! runs before the engine's own workers start, and takes well under a second in a release build.
 
 mod history;
+mod operations;
 mod setup;
 
 use chrono::{DateTime, Duration, Utc};
-use dto::{
-    ConnectorId, EntryId, ExecutionAttempt, OperationLog, ProvisioningOperation, TenantId, UserId,
-};
+use dto::{ConnectorId, TenantId, UserId};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sqlx::SqlitePool;
 use uuid::Uuid;
+
+pub use operations::{Plan, Planned, Step};
 
 use crate::{
     auth,
+    connector::{DirectoryStore, NewAccount},
+    queue::{lifecycle, Queue, Worker},
     store::{
-        self, Lease, NewAction, NewConflict, NewConnector, NewDiscrepancy, NewIdentity, NewRun,
-        NewSchedule, NewTargetAccount, NewTenant, NewUser, TrendCount,
+        self, NewAction, NewConflict, NewConnector, NewDiscrepancy, NewIdentity, NewRun,
+        NewSchedule, NewTenant, NewUser, TrendCount,
     },
     EngineError,
 };
@@ -55,9 +59,9 @@ const VIEWER_EMAIL: &str = "viewer@demo.local";
 const VIEWER_PASSWORD: &str = "demo-viewer-pass";
 const OTHER_ADMIN_EMAIL: &str = "admin@other.local";
 const SEED: u64 = 0xD3_30_C0_DE;
-const DEMO_OPERATIONS: usize = 300;
-const OTHER_OPERATIONS: usize = 24;
 const IDENTITIES: usize = 50;
+/// Lease owner of the worker that stops mid-run in the demo.
+const STALLED_WORKER: &str = "demo-seed-stalled";
 
 /// The fixed demo credentials (documented in the crate docs; demo data for loopback use).
 #[derive(Clone, PartialEq, Eq)]
@@ -101,7 +105,11 @@ pub fn login() -> DemoLogin {
 
 /// Seeds an empty database and returns the credentials; a database seeded before is left as it is. Refuses a
 /// database holding other tenants: demo accounts with published passwords do not belong in real data.
-pub async fn ensure_seeded(pool: &SqlitePool) -> Result<DemoLogin, EngineError> {
+pub async fn ensure_seeded(
+    queue: &Queue,
+    directory: &DirectoryStore,
+) -> Result<DemoLogin, EngineError> {
+    let pool = queue.pool();
     if store::tenant_exists(pool, DEMO_TENANT).await? {
         return Ok(login());
     }
@@ -110,12 +118,17 @@ pub async fn ensure_seeded(pool: &SqlitePool) -> Result<DemoLogin, EngineError> 
             "--demo needs an empty database (or one seeded by --demo); this one holds other tenants".into(),
         ));
     }
-    seed(pool, Utc::now()).await?;
+    seed(queue, directory, Utc::now()).await?;
     Ok(login())
 }
 
-/// Inserts the whole demo data set, relative to `now`, in one transaction.
-pub async fn seed(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), EngineError> {
+/// Seeds the whole demo data set, relative to `now`: the world, then the operations through the queue, then
+/// the reconciliation history.
+pub async fn seed(
+    queue: &Queue,
+    directory: &DirectoryStore,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
     let hashes = tokio::task::spawn_blocking(|| {
         Ok::<_, EngineError>(PasswordHashes {
             admin: auth::hash_password(ADMIN_PASSWORD)?,
@@ -126,6 +139,7 @@ pub async fn seed(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), EngineErr
     .await
     .map_err(|e| EngineError::PasswordHash(e.to_string()))??;
     let data = build(now, &hashes);
+    let pool = queue.pool();
 
     let mut tx = pool.begin().await?;
     let setup = &data.setup;
@@ -141,24 +155,29 @@ pub async fn seed(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), EngineErr
     for identity in &setup.identities {
         store::insert_identity(&mut tx, identity).await?;
     }
-    for account in &setup.accounts {
-        store::insert_target_account(&mut tx, account).await?;
-    }
     for schedule in &setup.schedules {
         store::insert_schedule(&mut tx, schedule).await?;
     }
+    tx.commit().await?;
+    let accounts: Vec<_> = setup
+        .accounts
+        .iter()
+        .map(|a| (a.connector_id, a.account.clone()))
+        .collect();
+    let connectors: Vec<_> = setup.connectors.iter().map(|c| c.id).collect();
+    directory.remove_accounts(&connectors).await?;
+    directory.insert_accounts(&accounts).await?;
+
+    play(queue, &data.plan).await?;
+    let spans: Vec<_> = data
+        .plan
+        .operations()
+        .map(|p| (p.operation.id, p.age))
+        .collect();
+    store::backdate_operations(pool, &spans).await?;
+
     let history = &data.history;
-    for seeded in &history.operations {
-        let op = &seeded.operation;
-        store::insert_operation(&mut tx, op, &seeded.idempotency_key, seeded.lease.as_ref())
-            .await?;
-        for (id, attempt) in &seeded.attempts {
-            store::insert_attempt(&mut tx, op.tenant_id, op.id, *id, attempt).await?;
-        }
-        for log in &seeded.logs {
-            store::insert_log(&mut tx, op.tenant_id, log).await?;
-        }
-    }
+    let mut tx = pool.begin().await?;
     for conflict in &history.conflicts {
         store::insert_conflict(&mut tx, conflict).await?;
     }
@@ -176,12 +195,99 @@ pub async fn seed(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), EngineErr
     }
     tx.commit().await?;
     tracing::info!(
-        operations = history.operations.len(),
+        operations = spans.len(),
         runs = history.runs.len(),
         discrepancies = history.discrepancies.len(),
         "demo data seeded"
     );
     Ok(())
+}
+
+/// Plays the script through the queue: its enqueue, its admin actions, a worker of its own.
+async fn play(queue: &Queue, plan: &Plan) -> Result<(), EngineError> {
+    let failed =
+        |what: &str, err: &dyn std::fmt::Display| EngineError::Demo(format!("{what}: {err}"));
+    for step in &plan.steps {
+        match step {
+            Step::Settings {
+                tenant,
+                connector,
+                settings,
+            } => {
+                queue
+                    .set_connector_settings(*tenant, *connector, *settings)
+                    .await?;
+            }
+            Step::Status { connector, status } => {
+                store::set_connector_status(queue.pool(), *connector, *status, Utc::now()).await?;
+            }
+            Step::Enqueue(planned) => {
+                let now = Utc::now();
+                let operations: Vec<_> = planned
+                    .iter()
+                    .map(|p| store::NewOperation {
+                        created_at: now,
+                        ..p.operation.clone()
+                    })
+                    .collect();
+                queue
+                    .enqueue(&operations)
+                    .await
+                    .map_err(|e| failed("enqueue", &e))?;
+            }
+            Step::Cancel(ids) => {
+                for (tenant, id) in ids {
+                    queue
+                        .cancel(*tenant, *id, admin_email(*tenant))
+                        .await
+                        .map_err(|e| failed("cancel", &e))?;
+                }
+            }
+            Step::Resolve(list) => {
+                for (tenant, by, id, notes) in list {
+                    queue
+                        .resolve(
+                            *tenant,
+                            *id,
+                            *by,
+                            admin_email(*tenant),
+                            Some((*notes).to_owned()),
+                        )
+                        .await
+                        .map_err(|e| failed("resolve", &e))?;
+                }
+            }
+            Step::Drain(policy) => {
+                Worker::new(queue.clone(), "demo-seed")
+                    .with_retry_policy(*policy)
+                    .with_seed(SEED)
+                    .drain(std::time::Duration::from_secs(1))
+                    .await?;
+            }
+            Step::Stall(lease) => {
+                let now = Utc::now();
+                let until = now + Duration::from_std(*lease).unwrap_or(Duration::minutes(10));
+                store::claim_operations(
+                    queue.pool(),
+                    STALLED_WORKER,
+                    &lifecycle::sources(lifecycle::Event::Claimed),
+                    now,
+                    until,
+                    1,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn admin_email(tenant: TenantId) -> &'static str {
+    if tenant == OTHER_TENANT {
+        OTHER_ADMIN_EMAIL
+    } else {
+        ADMIN_EMAIL
+    }
 }
 
 /// The argon2 hashes of the demo passwords (hashing is the slow part, so it is done once, apart).
@@ -196,10 +302,21 @@ pub struct PasswordHashes {
 
 /// The whole demo data set, before it is stored.
 pub struct DemoData {
-    /// Tenants, accounts, connectors, identities, target accounts and schedules.
+    /// Tenants, accounts, connectors, identities, directory accounts and schedules.
     pub setup: Setup,
-    /// Operations, conflicts, runs, discrepancies, the audit log and the trend.
+    /// The operations and what happens to them, to play through the queue.
+    pub plan: Plan,
+    /// Conflicts, runs, discrepancies, the audit log and the trend.
     pub history: History,
+}
+
+/// An account the directory connector holds from the start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedAccount {
+    /// The connector holding it.
+    pub connector_id: ConnectorId,
+    /// The account.
+    pub account: NewAccount,
 }
 
 /// What an operator would have configured: the world the engine works on.
@@ -212,31 +329,16 @@ pub struct Setup {
     pub connectors: Vec<NewConnector>,
     /// The xavyo side of both tenants.
     pub identities: Vec<NewIdentity>,
-    /// Corporate Directory's accounts, drifting from the identities in a few known ways.
-    pub accounts: Vec<NewTargetAccount>,
+    /// The directory accounts of every connector; Corporate Directory's drift from the identities in a few
+    /// known ways.
+    pub accounts: Vec<SeedAccount>,
     /// Corporate Directory's daily 02:00 run.
     pub schedules: Vec<NewSchedule>,
 }
 
-/// An operation with what its execution left behind.
-pub struct SeededOperation {
-    /// The operation (its `connector_name` is joined on read, not stored).
-    pub operation: ProvisioningOperation,
-    /// Its deduplication key.
-    pub idempotency_key: String,
-    /// The worker lease of an in-progress operation.
-    pub lease: Option<Lease>,
-    /// Its attempts with their row ids, oldest first.
-    pub attempts: Vec<(EntryId, ExecutionAttempt)>,
-    /// Its log, oldest first.
-    pub logs: Vec<OperationLog>,
-}
-
-/// What the worker and the reconciler would have produced over the last 30 days.
+/// What the reconciler would have produced over the last 30 days, and the conflicts between operations.
 pub struct History {
-    /// Operations in every status, with attempts and logs.
-    pub operations: Vec<SeededOperation>,
-    /// Conflicts between operations, pending and resolved.
+    /// Conflicts between operations of the plan, pending and resolved.
     pub conflicts: Vec<NewConflict>,
     /// Corporate Directory's runs: completed, dry run, failed.
     pub runs: Vec<NewRun>,
@@ -252,8 +354,13 @@ pub struct History {
 pub fn build(now: DateTime<Utc>, hashes: &PasswordHashes) -> DemoData {
     let mut rng = StdRng::seed_from_u64(SEED);
     let setup = setup::setup(&mut rng, now, hashes);
-    let history = history::history(&mut rng, now, &setup);
-    DemoData { setup, history }
+    let plan = operations::plan(&mut rng, &setup);
+    let history = history::history(&mut rng, now, &setup, &plan);
+    DemoData {
+        setup,
+        plan,
+        history,
+    }
 }
 
 fn new_id(rng: &mut StdRng) -> Uuid {
@@ -266,11 +373,9 @@ fn ago(now: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
-    use enums::{
-        DiscrepancyType, OperationStatus, OperationType, ReconciliationRunStatus, ResolutionStatus,
-    };
+    use enums::{DiscrepancyType, OperationType, ReconciliationRunStatus, ResolutionStatus};
 
     use super::*;
     use crate::store::ts;
@@ -285,84 +390,54 @@ mod tests {
     }
 
     #[test]
-    fn covers_every_operation_status_and_discrepancy_type() {
+    fn the_plan_covers_every_connector_and_type_over_a_month() {
         let data = data();
-        let demo_ops: Vec<_> = data
-            .history
-            .operations
-            .iter()
-            .map(|s| &s.operation)
-            .filter(|o| o.tenant_id == DEMO_TENANT)
-            .collect();
-        assert_eq!(demo_ops.len(), DEMO_OPERATIONS);
-        let statuses: BTreeSet<_> = demo_ops.iter().map(|o| o.status).collect();
+        let ops: Vec<_> = data.plan.operations().collect();
+        let per_tenant = |t| ops.iter().filter(|p| p.operation.tenant_id == t).count();
         assert_eq!(
-            statuses.len(),
-            OperationStatus::ALL.len(),
-            "statuses: {statuses:?}"
+            (per_tenant(DEMO_TENANT), per_tenant(OTHER_TENANT)),
+            (300, 24)
         );
-        let types: BTreeSet<_> = demo_ops.iter().map(|o| o.operation_type).collect();
+        let connectors: BTreeSet<_> = ops.iter().map(|p| p.operation.connector_id).collect();
+        assert_eq!(connectors.len(), 4);
+        let types: BTreeSet<_> = ops.iter().map(|p| p.operation.operation_type).collect();
         assert_eq!(types.len(), OperationType::ALL.len());
-        let kinds: BTreeSet<_> = data
-            .history
-            .discrepancies
+        for p in &ops {
+            assert!(
+                p.age > Duration::zero() && p.age < Duration::days(31),
+                "age {:?}",
+                p.age
+            );
+            let connector_tenant = if p.operation.connector_id == OTHER_DIRECTORY {
+                OTHER_TENANT
+            } else {
+                DEMO_TENANT
+            };
+            assert_eq!(p.operation.tenant_id, connector_tenant);
+            assert!(p.operation.payload.is_object());
+        }
+        let keys: BTreeSet<_> = ops
             .iter()
-            .map(|d| d.discrepancy_type)
+            .map(|p| p.operation.idempotency_key.as_str())
             .collect();
-        assert_eq!(
-            kinds.len(),
-            DiscrepancyType::ALL.len(),
-            "discrepancy types: {kinds:?}"
-        );
-        let resolutions: BTreeSet<_> = data
-            .history
-            .discrepancies
-            .iter()
-            .map(|d| d.resolution_status)
-            .collect();
-        assert_eq!(resolutions.len(), ResolutionStatus::ALL.len());
+        assert_eq!(keys.len(), ops.len(), "one key each");
+        // Cancels and resolves name operations enqueued before them.
+        let mut enqueued = BTreeSet::new();
+        for step in &data.plan.steps {
+            match step {
+                Step::Enqueue(ops) => enqueued.extend(ops.iter().map(|p| p.operation.id)),
+                Step::Cancel(ids) => assert!(ids.iter().all(|(_, id)| enqueued.contains(id))),
+                Step::Resolve(list) => {
+                    assert!(list.iter().all(|(_, _, id, _)| enqueued.contains(id)));
+                }
+                _ => {}
+            }
+        }
     }
 
     #[test]
     fn history_is_consistent() {
-        let now = Utc::now();
         let data = data();
-        for seeded in &data.history.operations {
-            let op = &seeded.operation;
-            assert!(op.created_at <= now && op.created_at > now - Duration::days(31));
-            assert!(op.updated_at >= op.created_at);
-            if matches!(
-                op.status,
-                OperationStatus::Failed | OperationStatus::DeadLetter
-            ) {
-                assert!(op.error_message.is_some(), "{:?} without error", op.status);
-                assert!(seeded
-                    .attempts
-                    .iter()
-                    .all(|(_, a)| !a.success && a.error_code.is_some()));
-            }
-            if op.status == OperationStatus::Completed {
-                assert!(op.completed_at >= op.started_at && op.started_at.is_some());
-                assert!(seeded.attempts.last().is_some_and(|(_, a)| a.success));
-            }
-            if op.status == OperationStatus::AwaitingSystem {
-                assert_eq!(op.connector_id, CLOUD_CRM);
-            }
-            let numbers: Vec<_> = seeded
-                .attempts
-                .iter()
-                .map(|(_, a)| a.attempt_number)
-                .collect();
-            assert_eq!(numbers, (1..=numbers.len() as i32).collect::<Vec<_>>());
-            assert!(!seeded.logs.is_empty());
-        }
-        let keys: BTreeSet<_> = data
-            .history
-            .operations
-            .iter()
-            .map(|s| &s.idempotency_key)
-            .collect();
-        assert_eq!(keys.len(), data.history.operations.len());
         assert_eq!(data.history.conflicts.len(), 4);
         assert_eq!(
             data.history
@@ -389,12 +464,26 @@ mod tests {
                 .count();
             assert_eq!(run.discrepancies_found, found as i64);
         }
-        let mismatches = data
+        let kinds: BTreeSet<_> = data
             .history
             .discrepancies
             .iter()
-            .filter(|d| d.discrepancy_type == DiscrepancyType::Mismatch);
-        for d in mismatches {
+            .map(|d| d.discrepancy_type)
+            .collect();
+        assert_eq!(kinds.len(), DiscrepancyType::ALL.len());
+        let resolutions: BTreeSet<_> = data
+            .history
+            .discrepancies
+            .iter()
+            .map(|d| d.resolution_status)
+            .collect();
+        assert_eq!(resolutions.len(), ResolutionStatus::ALL.len());
+        for d in data
+            .history
+            .discrepancies
+            .iter()
+            .filter(|d| d.discrepancy_type == DiscrepancyType::Mismatch)
+        {
             assert!(
                 d.attribute_name.is_some()
                     && d.expected_value.is_some()
@@ -402,19 +491,29 @@ mod tests {
             );
         }
         assert_eq!(data.history.trend.len(), 30 * DiscrepancyType::ALL.len());
+        // The directory holds one account per (connector, uid).
+        let mut seen = BTreeMap::new();
+        for a in &data.setup.accounts {
+            assert!(seen
+                .insert((a.connector_id, a.account.uid.clone()), ())
+                .is_none());
+        }
     }
 
     #[test]
     fn ids_are_deterministic() {
         let (a, b) = (data(), data());
         let ids = |d: &DemoData| {
-            d.history
-                .operations
-                .iter()
-                .map(|s| s.operation.id)
-                .collect::<BTreeSet<_>>()
+            d.plan
+                .operations()
+                .map(|p| p.operation.id)
+                .collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
+        assert_eq!(
+            a.history.runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            b.history.runs.iter().map(|r| r.id).collect::<Vec<_>>()
+        );
     }
 
     #[test]

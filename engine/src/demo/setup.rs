@@ -7,11 +7,14 @@ use rand::{rngs::StdRng, Rng};
 use serde_json::json;
 
 use super::{
-    ago, new_id, PasswordHashes, Setup, ADMIN_EMAIL, CLOUD_CRM, CORPORATE_DIRECTORY, DEMO_ADMIN,
-    DEMO_TENANT, DEMO_VIEWER, IDENTITIES, LEGACY_HR, OTHER_ADMIN, OTHER_ADMIN_EMAIL,
+    ago, new_id, PasswordHashes, SeedAccount, Setup, ADMIN_EMAIL, CLOUD_CRM, CORPORATE_DIRECTORY,
+    DEMO_ADMIN, DEMO_TENANT, DEMO_VIEWER, IDENTITIES, LEGACY_HR, OTHER_ADMIN, OTHER_ADMIN_EMAIL,
     OTHER_DIRECTORY, OTHER_TENANT, VIEWER_EMAIL,
 };
-use crate::store::{NewConnector, NewIdentity, NewSchedule, NewTargetAccount, NewTenant, NewUser};
+use crate::{
+    connector::NewAccount,
+    store::{NewConnector, NewIdentity, NewSchedule, NewTenant, NewUser},
+};
 
 const FIRST_NAMES: [&str; 25] = [
     "Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
@@ -154,27 +157,28 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
         settings,
         created_at: founded,
     };
+    // All active at first: the demo's history disables Legacy HR and takes Cloud CRM offline as it goes.
     let connectors = vec![
         connector(
             CORPORATE_DIRECTORY,
             DEMO_TENANT,
             "Corporate Directory",
             ConnectorStatus::Active,
-            json!({"offline": false, "error_rate": 0.05, "latency_ms": 40}),
+            json!({}),
         ),
         connector(
             LEGACY_HR,
             DEMO_TENANT,
             "Legacy HR",
-            ConnectorStatus::Disabled,
+            ConnectorStatus::Active,
             json!({}),
         ),
         connector(
             CLOUD_CRM,
             DEMO_TENANT,
             "Cloud CRM",
-            ConnectorStatus::Offline,
-            json!({"offline": true}),
+            ConnectorStatus::Active,
+            json!({}),
         ),
         connector(
             OTHER_DIRECTORY,
@@ -205,15 +209,18 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
     identities.extend(other_people.iter().map(|p| identity(p, OTHER_TENANT)));
 
     let account =
-        |uid: &str, identity_id: Option<UserId>, attributes: serde_json::Value| NewTargetAccount {
-            connector_id: CORPORATE_DIRECTORY,
-            uid: uid.into(),
-            tenant_id: DEMO_TENANT,
-            object_class: "user".into(),
-            identity_id,
-            attributes,
-            created_at: founded,
+        |connector_id, uid: &str, owner: Option<UserId>, attributes: serde_json::Value| {
+            SeedAccount {
+                connector_id,
+                account: NewAccount {
+                    uid: uid.into(),
+                    object_class: "user".into(),
+                    owner,
+                    attributes: attributes.as_object().cloned().unwrap_or_default(),
+                },
+            }
         };
+    // Corporate Directory drifts from the identities in the known ways of `drift`.
     let mut accounts = Vec::new();
     for (i, p) in demo_people.iter().enumerate() {
         if drift::MISSING.contains(&i) || drift::DELETED.contains(&i) {
@@ -225,9 +232,15 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
             attributes["title"] = json!("Contractor");
         }
         let linked = !drift::UNLINKED.contains(&i);
-        accounts.push(account(&p.uid, linked.then_some(p.id), attributes));
+        accounts.push(account(
+            CORPORATE_DIRECTORY,
+            &p.uid,
+            linked.then_some(p.id),
+            attributes,
+        ));
         if drift::COLLISION.contains(&i) {
             accounts.push(account(
+                CORPORATE_DIRECTORY,
                 &format!("{}2", p.uid),
                 None,
                 json!({ "email": p.email, "title": "Duplicate" }),
@@ -236,9 +249,29 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
     }
     for uid in drift::ORPHANS {
         accounts.push(account(
+            CORPORATE_DIRECTORY,
             uid,
             None,
             json!({ "email": format!("{uid}@demo.local"), "title": "Service" }),
+        ));
+    }
+    // The other systems hold an account per person, in step.
+    for connector_id in [LEGACY_HR, CLOUD_CRM] {
+        for p in &demo_people {
+            accounts.push(account(
+                connector_id,
+                &p.uid,
+                Some(p.id),
+                p.attributes.clone(),
+            ));
+        }
+    }
+    for p in &other_people {
+        accounts.push(account(
+            OTHER_DIRECTORY,
+            &p.uid,
+            Some(p.id),
+            p.attributes.clone(),
         ));
     }
 

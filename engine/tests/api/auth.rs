@@ -304,6 +304,6 @@ async fn health_needs_no_token_and_unknown_routes_are_json_404() {
     );
     let (status, _, body) = send(&e.app, get("/no/such/route", None, None)).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, _, body) = send(&e.app, post("/operations", json!({}), None)).await;
+    let (status, _, body) = send(&e.app, post("/operations/stats", json!({}), None)).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
 }

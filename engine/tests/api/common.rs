@@ -1,12 +1,14 @@
-//! A demo-seeded engine on a temporary database, and request helpers.
+//! A demo-seeded engine (databases in a temporary folder, fast workers running), and request helpers.
+
+use std::time::Duration;
 
 use axum::{
     body::{to_bytes, Body},
     http::{header, Method, Request, StatusCode},
     Router,
 };
-use dto::{TenantId, TokenPair};
-use engine::{AppState, DemoLogin};
+use dto::{ProvisioningOperation, TenantId, TokenPair};
+use engine::{DemoLogin, Engine, EngineConfig, QueueConfig, RetryPolicy};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
@@ -15,27 +17,55 @@ use tower::ServiceExt;
 /// The signing secret of test engines.
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 
-/// A router over a fresh demo database, kept alive with its folder.
+/// Queue settings for tests: everything in milliseconds, so retries and recoveries happen while a test waits.
+pub fn fast_queue(workers: usize) -> QueueConfig {
+    QueueConfig {
+        workers,
+        batch_size: 16,
+        poll_interval: Duration::from_millis(10),
+        lease: Duration::from_secs(5),
+        max_retries: 3,
+        retry: RetryPolicy {
+            base: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+            jitter: 0.2,
+        },
+        reap_interval: Duration::from_millis(20),
+        recheck_interval: Duration::from_millis(50),
+    }
+}
+
+/// A router over a fresh engine (databases in a temporary folder, workers running), kept alive with its
+/// folder.
 pub struct TestEngine {
     pub app: Router,
     pub pool: SqlitePool,
     pub demo: DemoLogin,
+    pub engine: Engine,
     _dir: TempDir,
 }
 
+/// A demo-seeded engine with two fast workers.
 pub async fn engine() -> TestEngine {
+    engine_with(fast_queue(2)).await
+}
+
+/// A demo-seeded engine with these queue settings.
+pub async fn engine_with(queue: QueueConfig) -> TestEngine {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = engine::open_database(&dir.path().join("engine.db"))
-        .await
-        .expect("database opens");
-    let demo = engine::demo::ensure_seeded(&pool)
-        .await
-        .expect("demo seeds");
-    let app = engine::router(AppState::new(pool.clone(), SECRET));
+    let config = EngineConfig {
+        database_path: dir.path().join("engine.db"),
+        jwt_secret: Some(SECRET.to_owned()),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(&config, queue).await.expect("engine opens");
+    let demo = engine.demo().cloned().expect("demo seeded");
     TestEngine {
-        app,
-        pool,
+        app: engine.router(),
+        pool: engine.pool().clone(),
         demo,
+        engine,
         _dir: dir,
     }
 }
@@ -120,6 +150,79 @@ impl TestEngine {
         let (status, _, body) =
             send(&self.app, get(path, Some(token), Some(self.demo.tenant_id))).await;
         (status, body)
+    }
+}
+
+/// A request with a JSON body (none when `body` is Null), bearer token and tenant header.
+pub fn with_body(
+    method: Method,
+    path: &str,
+    body: &Value,
+    token: &str,
+    tenant: TenantId,
+) -> Request<Body> {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("X-Tenant-ID", tenant.to_string());
+    let request = if body.is_null() {
+        request.body(Body::empty())
+    } else {
+        request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+    };
+    request.expect("request builds")
+}
+
+impl TestEngine {
+    /// The engine's database file.
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("engine.db")
+    }
+
+    /// POST as the demo admin; answers status and body.
+    pub async fn admin_post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let request = with_body(Method::POST, path, &body, token, self.demo.tenant_id);
+        let (status, _, body) = send(&self.app, request).await;
+        (status, body)
+    }
+
+    /// PUT as the demo admin; answers status and body.
+    pub async fn admin_put(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let request = with_body(Method::PUT, path, &body, token, self.demo.tenant_id);
+        let (status, _, body) = send(&self.app, request).await;
+        (status, body)
+    }
+
+    /// The operation as the API answers it, failing the test on anything but 200.
+    pub async fn operation(&self, token: &str, id: &str) -> ProvisioningOperation {
+        let (status, body) = self.admin_get(token, &format!("/operations/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("an operation")
+    }
+
+    /// Polls the operation until `done` holds (at most five seconds), and answers it.
+    pub async fn wait_for(
+        &self,
+        token: &str,
+        id: &str,
+        what: &str,
+        done: impl Fn(&ProvisioningOperation) -> bool,
+    ) -> ProvisioningOperation {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let op = self.operation(token, id).await;
+            if done(&op) {
+                return op;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "operation {id} never became {what}: {op:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 

@@ -1,11 +1,12 @@
-//! `GET /connectors` and `GET /connectors/{id}`, tenant by tenant.
+//! `GET /connectors`, `GET /connectors/{id}` and the fault settings, tenant by tenant.
 
-use axum::http::StatusCode;
-use dto::{Connector, ConnectorList};
+use axum::http::{Method, StatusCode};
+use dto::{Connector, ConnectorId, ConnectorList};
 use engine::demo::{CLOUD_CRM, CORPORATE_DIRECTORY, LEGACY_HR, OTHER_DIRECTORY};
 use enums::ConnectorStatus;
+use serde_json::json;
 
-use crate::common::{assert_error, engine, get, login, send};
+use crate::common::{assert_error, engine, get, login, send, with_body};
 
 #[tokio::test]
 async fn lists_the_tenants_connectors_only() {
@@ -131,4 +132,143 @@ async fn a_malformed_id_is_400_json() {
     let (status, body) = e.admin_get(&token, "/connectors/not-a-uuid").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_error");
     assert_eq!(body["field"], "id");
+}
+
+#[tokio::test]
+async fn fault_settings_read_and_write_with_the_status() {
+    let e = engine().await;
+    let token = e.admin_token().await;
+    let settings = |id| format!("/connectors/{id}/settings");
+    let (status, body) = e.admin_get(&token, &settings(CORPORATE_DIRECTORY)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"connector_id": CORPORATE_DIRECTORY, "status": "active", "offline": false,
+               "error_rate": 0.0, "latency_ms": 40})
+    );
+    let (_, body) = e.admin_get(&token, &settings(CLOUD_CRM)).await;
+    assert_eq!(
+        (body["status"].as_str(), body["offline"].as_bool()),
+        (Some("offline"), Some(true))
+    );
+    let (_, body) = e.admin_get(&token, &settings(LEGACY_HR)).await;
+    assert_eq!(body["status"], "disabled");
+
+    // Other keys of the stored settings stay; a disabled connector stays disabled either way.
+    sqlx::query(
+        "UPDATE connectors SET settings = json_set(settings, '$.host', 'hr.internal') WHERE id = ?",
+    )
+    .bind(LEGACY_HR.to_string())
+    .execute(&e.pool)
+    .await
+    .expect("updated");
+    for offline in [true, false] {
+        let (status, body) = e
+            .admin_put(
+                &token,
+                &settings(LEGACY_HR),
+                json!({"offline": offline, "error_rate": 0.25, "latency_ms": 5}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (
+                body["status"].as_str(),
+                body["offline"].as_bool(),
+                body["error_rate"].as_f64()
+            ),
+            (Some("disabled"), Some(offline), Some(0.25))
+        );
+    }
+    let stored: String = sqlx::query_scalar("SELECT settings FROM connectors WHERE id = ?")
+        .bind(LEGACY_HR.to_string())
+        .fetch_one(&e.pool)
+        .await
+        .expect("settings");
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("JSON");
+    assert_eq!(
+        stored,
+        json!({"host": "hr.internal", "offline": false, "error_rate": 0.25, "latency_ms": 5})
+    );
+    let (_, body) = e
+        .admin_put(
+            &token,
+            &settings(CORPORATE_DIRECTORY),
+            json!({"offline": true, "error_rate": 0, "latency_ms": 0}),
+        )
+        .await;
+    assert_eq!(body["status"], "offline");
+    let (_, connector) = e
+        .admin_get(&token, &format!("/connectors/{CORPORATE_DIRECTORY}"))
+        .await;
+    assert_eq!(connector["status"], "offline", "the connector says so too");
+}
+
+#[tokio::test]
+async fn fault_settings_are_validated_field_by_field() {
+    let e = engine().await;
+    let token = e.admin_token().await;
+    let path = format!("/connectors/{CORPORATE_DIRECTORY}/settings");
+    let valid = json!({"offline": false, "error_rate": 0.5, "latency_ms": 100});
+    let with = |field: &str, value: serde_json::Value| {
+        let mut body = valid.clone();
+        body[field] = value;
+        body
+    };
+    let without = |field: &str| {
+        let mut body = valid.clone();
+        body.as_object_mut().map(|o| o.remove(field));
+        body
+    };
+    let cases = [
+        (with("offline", json!("yes")), "offline"),
+        (without("offline"), "offline"),
+        (with("error_rate", json!(1.5)), "error_rate"),
+        (with("error_rate", json!(-0.1)), "error_rate"),
+        (with("error_rate", json!("half")), "error_rate"),
+        (without("error_rate"), "error_rate"),
+        (with("latency_ms", json!(-1)), "latency_ms"),
+        (with("latency_ms", json!(20_000)), "latency_ms"),
+        (with("latency_ms", json!(1.5)), "latency_ms"),
+        (without("latency_ms"), "latency_ms"),
+        (json!([1]), "body"),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = e.admin_put(&token, &path, body.clone()).await;
+        assert_error(status, &answer, StatusCode::BAD_REQUEST, "validation_error");
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
+    let (_, unchanged) = e.admin_get(&token, &path).await;
+    assert_eq!(unchanged["latency_ms"], 40, "nothing was stored");
+
+    for id in [OTHER_DIRECTORY, ConnectorId(uuid::Uuid::new_v4())] {
+        let (status, answer) = e
+            .admin_put(&token, &format!("/connectors/{id}/settings"), valid.clone())
+            .await;
+        assert_error(status, &answer, StatusCode::NOT_FOUND, "not_found");
+    }
+    let (status, answer) = e
+        .admin_put(&token, "/connectors/nope/settings", valid.clone())
+        .await;
+    assert_error(status, &answer, StatusCode::BAD_REQUEST, "validation_error");
+    assert_eq!(answer["field"], "id");
+    let viewer = login(
+        &e.app,
+        e.demo.tenant_id,
+        &e.demo.viewer_email,
+        &e.demo.viewer_password,
+    )
+    .await;
+    let (status, _, answer) = send(
+        &e.app,
+        with_body(
+            Method::PUT,
+            &path,
+            &valid,
+            &viewer.access_token,
+            e.demo.tenant_id,
+        ),
+    )
+    .await;
+    assert_error(status, &answer, StatusCode::FORBIDDEN, "forbidden");
 }

@@ -1,7 +1,7 @@
 //! `GET /operations` (filters, pages, validation) and `GET /operations/stats`.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use dto::{OperationList, ProvisioningOperation, QueueStatistics};
 use engine::demo::{CLOUD_CRM, CORPORATE_DIRECTORY, OTHER_DIRECTORY};
 use enums::{OperationStatus, OperationType};
@@ -254,4 +254,92 @@ async fn stats_of_an_idle_scope_have_no_average() {
         QueueStatistics::default(),
         "another tenant's connector counts nothing here"
     );
+}
+
+#[tokio::test]
+async fn totals_from_the_kept_counts_match_the_rows() {
+    let e = engine().await;
+    let token = e.admin_token().await;
+    // Some churn first: settle, cancel, delete (cascading from a connector), and move times.
+    let (status, body) = e
+        .admin_put(
+            &token,
+            &format!("/connectors/{CLOUD_CRM}/settings"),
+            serde_json::json!({"offline": false, "error_rate": 0.0, "latency_ms": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::query("DELETE FROM operations WHERE id IN (SELECT id FROM operations WHERE status = 'cancelled' LIMIT 3)")
+        .execute(&e.pool)
+        .await
+        .expect("deleted");
+    let now = Utc::now();
+    let ranges = [
+        (None, None),
+        (Some(now - Duration::days(7)), Some(now - Duration::days(2))),
+        (Some(now - Duration::hours(30)), None),
+        (None, Some(now - Duration::days(20))),
+        (
+            Some(now - Duration::hours(3)),
+            Some(now - Duration::hours(1)),
+        ),
+    ];
+    let filters = [
+        String::new(),
+        "status=completed".into(),
+        format!("connector_id={CORPORATE_DIRECTORY}"),
+        format!("connector_id={CLOUD_CRM}&status=completed&operation_type=update"),
+        "status=dead_letter&operation_type=create".into(),
+    ];
+    for (from, to) in ranges {
+        for filter in &filters {
+            let mut query = filter.clone();
+            let mut sql = String::from("SELECT COUNT(*) FROM operations WHERE tenant_id = ?");
+            for part in filter.split('&').filter(|p| !p.is_empty()) {
+                let (name, value) = part.split_once('=').expect("name=value");
+                sql.push_str(&format!(" AND {name} = '{value}'"));
+            }
+            if let Some(from) = from {
+                query.push_str(&format!("&from_date={}", z(from)));
+                sql.push_str(&format!(
+                    " AND created_at >= '{}'",
+                    engine::store::ts(from.trunc_subsecs(0))
+                ));
+            }
+            if let Some(to) = to {
+                query.push_str(&format!("&to_date={}", z(to)));
+                sql.push_str(&format!(
+                    " AND created_at <= '{}'",
+                    engine::store::ts(to.trunc_subsecs(0))
+                ));
+            }
+            let rows: i64 = sqlx::query_scalar(&sql)
+                .bind(e.demo.tenant_id.to_string())
+                .fetch_one(&e.pool)
+                .await
+                .expect("counts");
+            let page = list(&e, &token, query.trim_start_matches('&')).await;
+            assert_eq!(page.total, Some(rows as u64), "{query}");
+        }
+    }
+    let s = stats(&e, &token, "").await;
+    let completed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM operations WHERE tenant_id = ? AND status = 'completed'",
+    )
+    .bind(e.demo.tenant_id.to_string())
+    .fetch_one(&e.pool)
+    .await
+    .expect("counts");
+    assert_eq!(s.completed, completed as u64);
+    let avg: f64 = sqlx::query_scalar(
+        "SELECT AVG((julianday(completed_at) - julianday(started_at)) * 86400.0) FROM operations
+         WHERE tenant_id = ? AND status = 'completed'",
+    )
+    .bind(e.demo.tenant_id.to_string())
+    .fetch_one(&e.pool)
+    .await
+    .expect("average");
+    let kept = s.avg_processing_time_secs.expect("an average");
+    assert!((kept - avg).abs() < 1e-6, "{kept} vs {avg}");
 }

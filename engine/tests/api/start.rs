@@ -6,7 +6,7 @@ use std::{
 };
 
 use chrono::Utc;
-use engine::{store, EngineConfig, EngineError};
+use engine::{store, EngineConfig, EngineError, QueueConfig};
 
 /// One HTTP/1.1 exchange on a fresh connection; answers the status and the body.
 async fn http(addr: SocketAddr, request: String) -> (u16, String) {
@@ -133,9 +133,8 @@ async fn a_configured_secret_must_be_long_enough() {
 #[tokio::test]
 async fn the_demo_seed_refuses_a_database_with_real_tenants() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = engine::open_database(&dir.path().join("engine.db"))
-        .await
-        .expect("opens");
+    let database_path = dir.path().join("engine.db");
+    let pool = engine::open_database(&database_path).await.expect("opens");
     let mut conn = pool.acquire().await.expect("connection");
     let tenant = store::NewTenant {
         id: dto::TenantId(uuid::Uuid::new_v4()),
@@ -146,26 +145,65 @@ async fn the_demo_seed_refuses_a_database_with_real_tenants() {
         .await
         .expect("inserted");
     drop(conn);
+    pool.close().await;
+    let config = EngineConfig {
+        database_path,
+        demo: true,
+        ..EngineConfig::default()
+    };
     assert!(matches!(
-        engine::demo::ensure_seeded(&pool).await,
+        engine::Engine::open(&config, QueueConfig::default()).await,
         Err(EngineError::Config(_))
     ));
 }
 
 #[tokio::test]
-async fn seeding_takes_well_under_two_seconds() {
+async fn the_demo_is_seeded_and_listening_within_seconds() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pool = engine::open_database(&dir.path().join("engine.db"))
-        .await
-        .expect("opens");
+    let config = EngineConfig {
+        database_path: dir.path().join("engine.db"),
+        demo: true,
+        ..EngineConfig::default()
+    };
     let started = std::time::Instant::now();
-    engine::demo::ensure_seeded(&pool).await.expect("seeds");
+    let running = engine::start(config).await.expect("starts");
     let elapsed = started.elapsed();
-    // Generous for a loaded 2-core debug build; a release build seeds in a fraction of this.
-    assert!(elapsed.as_secs_f64() < 2.0, "seeding took {elapsed:?}");
+    // Generous for a loaded 2-core debug build; a release build starts in a fraction of this.
+    assert!(elapsed.as_secs_f64() < 5.0, "starting took {elapsed:?}");
     let operations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operations")
-        .fetch_one(&pool)
+        .fetch_one(running.engine().pool())
         .await
         .expect("counts");
     assert_eq!(operations, 324);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fresh_demo_seed_ignores_a_directory_left_from_an_old_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_path = dir.path().join("engine.db");
+    let config = EngineConfig {
+        database_path: database_path.clone(),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    engine::start(config.clone())
+        .await
+        .expect("starts")
+        .shutdown()
+        .await;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.path().join(format!("engine.db{suffix}"));
+        if file.exists() {
+            std::fs::remove_file(file).expect("removed");
+        }
+    }
+    assert!(dir.path().join("engine.directory.db").exists());
+    let again = engine::start(config).await.expect("seeds again");
+    let operations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM operations")
+        .fetch_one(again.engine().pool())
+        .await
+        .expect("counts");
+    assert_eq!(operations, 324);
+    again.shutdown().await;
 }
