@@ -96,20 +96,29 @@ pub async fn require_admin() -> Result<(Session, ApiClient), AppError> {
 
 /// Maps an upstream failure, setting the HTTP status of the response for the errors that replace a page.
 pub fn upstream(e: client::ClientError) -> AppError {
-    let e = AppError::from(e);
+    fail(AppError::from(e))
+}
+
+/// Sets the response status for `e` (see [`set_status`]) and hands it back.
+pub fn fail(e: AppError) -> AppError {
     set_status(&e);
     e
 }
 
-/// Sets the response status for errors that stand for the whole page (401, 403, 404).
+/// Sets the response status for an error: always for a server-function call (so the browser, logs and
+/// proxies see a 400/409/503 rather than a generic 500), and during page rendering only for the errors that
+/// stand for the whole page (401, 403, 404).
 pub fn set_status(e: &AppError) {
-    if matches!(
+    let server_fn_call = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    let whole_page = matches!(
         e,
         AppError::Unauthorized | AppError::Forbidden | AppError::NotFound(_)
-    ) {
+    );
+    if server_fn_call || whole_page {
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(
-                http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_REQUEST),
+                http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::BAD_GATEWAY),
             );
         }
     }

@@ -127,12 +127,20 @@ async fn confirm_button_asks_before_acting() {
             />
         }
     });
-    let dialog = root.query_selector("dialog").unwrap().unwrap().unchecked_into::<web_sys::HtmlDialogElement>();
+    let dialog = root
+        .query_selector("dialog")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlDialogElement>();
     assert!(!dialog.open());
 
     click(&root, "button");
     assert!(dialog.open(), "the dialog opens first");
-    assert_eq!(confirmed.get_untracked(), 0, "nothing happens before confirmation");
+    assert_eq!(
+        confirmed.get_untracked(),
+        0,
+        "nothing happens before confirmation"
+    );
 
     click(&root, "dialog button[autofocus]");
     assert!(!dialog.open());
@@ -140,7 +148,11 @@ async fn confirm_button_asks_before_acting() {
 
     click(&root, "button");
     let buttons = dialog.query_selector_all("button").unwrap();
-    buttons.item(1).unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    buttons
+        .item(1)
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
     leptos::task::tick().await;
     assert!(!dialog.open());
     assert_eq!(confirmed.get_untracked(), 1);
@@ -149,11 +161,19 @@ async fn confirm_button_asks_before_acting() {
 #[wasm_bindgen_test]
 fn json_tree_formats_and_folds() {
     let root = container();
-    let value = serde_json::json!({"mail": "jdoe@example.com", "groups": ["staff", "vpn"], "active": true});
-    let _handle = leptos::mount::mount_to(root.clone(), move || view! { <JsonTree value=value.clone()/> });
+    let value =
+        serde_json::json!({"mail": "jdoe@example.com", "groups": ["staff", "vpn"], "active": true});
+    let _handle = leptos::mount::mount_to(
+        root.clone(),
+        move || view! { <JsonTree value=value.clone()/> },
+    );
     let text = root.text_content().unwrap();
     assert!(text.contains("\"mail\": \"jdoe@example.com\""), "{text}");
     assert!(text.contains("[2 items]"), "{text}");
     assert!(text.contains("true"));
-    assert_eq!(root.query_selector_all("details").unwrap().length(), 2, "object and array fold");
+    assert_eq!(
+        root.query_selector_all("details").unwrap().length(),
+        2,
+        "object and array fold"
+    );
 }

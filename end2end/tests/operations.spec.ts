@@ -47,7 +47,7 @@ test("scenario 1: filters narrow the queue, and a row opens its detail", async (
 test("scenario 2: a failed operation is retried, runs again through the worker and shows its new attempt", async ({ page }) => {
   await signIn(page, "/connectors/operations?status=failed");
   await rows(page).first().locator("a").first().click();
-  await expect(page.getByLabel("Status")).toContainText("Failed");
+  await expect(page.getByLabel("Status", { exact: true })).toContainText("Failed");
   await expect(page.getByRole("alert").filter({ hasText: "Last error" })).toBeVisible();
   const attempts = page.getByRole("table", { name: "Execution attempts" }).locator("tbody tr");
   const before = await attempts.count();
@@ -76,8 +76,8 @@ test("scenario 3: a dead letter is resolved with notes and leaves the queue", as
   await expect(page.getByText(new RegExp(`of ${total - 1}$`))).toBeVisible();
 
   await page.goto(link!);
-  await expect(page.getByLabel("Status")).toContainText("Resolved");
-  await expect(page.getByText("Account created by hand in the directory.")).toBeVisible();
+  await expect(page.getByLabel("Status", { exact: true })).toContainText("Resolved");
+  await expect(page.getByRole("definition").filter({ hasText: "Account created by hand in the directory." })).toBeVisible();
   // Only valid actions are offered: none for a resolved operation.
   await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Resolve" })).toHaveCount(0);
@@ -103,18 +103,18 @@ test("cancelling a pending operation asks first, then cancels it", async ({ page
   await expect(page).toHaveURL(/connector_id=/);
   await expect(rows(page).first()).toBeVisible();
   await rows(page).first().locator("a").first().click();
-  await expect(page.getByLabel("Status")).toContainText("Pending");
+  await expect(page.getByLabel("Status", { exact: true })).toContainText("Pending");
 
   await page.getByRole("button", { name: "Cancel" }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel this operation?" });
   await expect(dialog).toBeVisible();
   await dialog.getByRole("button", { name: "Keep it" }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByLabel("Status")).toContainText("Pending");
+  await expect(page.getByLabel("Status", { exact: true })).toContainText("Pending");
 
   await page.getByRole("button", { name: "Cancel" }).click();
   await dialog.getByRole("button", { name: "Cancel operation" }).click();
   await expect(page.getByRole("status").getByText("Operation cancelled.")).toBeVisible();
-  await expect(page.getByLabel("Status")).toContainText("Cancelled");
+  await expect(page.getByLabel("Status", { exact: true })).toContainText("Cancelled");
   await expect(page.getByRole("button", { name: "Cancel" })).toHaveCount(0);
 });

@@ -329,6 +329,13 @@ async fn missing_things_are_404_pages() {
     ] {
         let res = http.get(format!("{}{path}", c.base)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
-        assert!(res.text().await.unwrap().to_lowercase().contains("not found"), "{path}");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .to_lowercase()
+                .contains("not found"),
+            "{path}"
+        );
     }
 }

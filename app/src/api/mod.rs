@@ -52,6 +52,18 @@ pub async fn login(
     tenant: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
+    sign_in(email, password, tenant, next)
+        .await
+        .inspect_err(ssr::set_status)
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in(
+    email: String,
+    password: String,
+    tenant: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use dto::{LoginRequest, LoginResponse};
 
     let state = ssr::state()?;

@@ -23,9 +23,11 @@ pub async fn list_connectors() -> Result<ConnectorList, AppError> {
 #[server]
 pub async fn list_operations(query: OperationQuery) -> Result<OperationList, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    query.validate().map_err(|e| AppError::Validation {
-        field: e.field,
-        message: e.message,
+    query.validate().map_err(|e| {
+        ssr::fail(AppError::Validation {
+            field: e.field,
+            message: e.message,
+        })
     })?;
     api.list_operations(session.caller(), &query)
         .await
@@ -81,9 +83,11 @@ pub async fn dead_letters(filter: ConnectorFilter) -> Result<OperationList, AppE
     if let Some(limit) = filter.limit {
         dto::PageRequest { limit, offset: 0 }
             .validate()
-            .map_err(|e| AppError::Validation {
-                field: e.field,
-                message: e.message,
+            .map_err(|e| {
+                ssr::fail(AppError::Validation {
+                    field: e.field,
+                    message: e.message,
+                })
             })?;
     }
     api.dead_letters(session.caller(), &filter)
@@ -97,7 +101,7 @@ pub async fn retry_operation(id: OperationId) -> Result<ProvisioningOperation, A
     let (session, api) = ssr::require_admin().await?;
     api.retry_operation(session.caller(), id)
         .await
-        .map_err(AppError::from)
+        .map_err(ssr::upstream)
 }
 
 /// `POST /operations/{id}/cancel`.
@@ -106,7 +110,7 @@ pub async fn cancel_operation(id: OperationId) -> Result<ProvisioningOperation, 
     let (session, api) = ssr::require_admin().await?;
     api.cancel_operation(session.caller(), id)
         .await
-        .map_err(AppError::from)
+        .map_err(ssr::upstream)
 }
 
 /// `POST /operations/{id}/resolve` with the admin's notes.
@@ -118,15 +122,15 @@ pub async fn resolve_operation(
     let (session, api) = ssr::require_admin().await?;
     let notes = notes.trim();
     if notes.chars().count() > 2000 {
-        return Err(AppError::invalid(
+        return Err(ssr::fail(AppError::invalid(
             "notes",
             "Resolution notes are limited to 2,000 characters.",
-        ));
+        )));
     }
     let body = dto::ResolveOperation {
         resolution_notes: (!notes.is_empty()).then(|| notes.to_owned()),
     };
     api.resolve_operation(session.caller(), id, &body)
         .await
-        .map_err(AppError::from)
+        .map_err(ssr::upstream)
 }

@@ -31,8 +31,11 @@ pub fn OperationDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| {
         let raw = params.read().get("id").unwrap_or_default();
-        raw.parse::<OperationId>()
-            .map_err(|_| AppError::NotFound(format!("There is no operation `{raw}`: operation ids are UUIDs.")))
+        raw.parse::<OperationId>().map_err(|_| {
+            AppError::NotFound(format!(
+                "There is no operation `{raw}`: operation ids are UUIDs."
+            ))
+        })
     });
     let version = RwSignal::new(0u32);
     let refresh = Callback::new(move |_| version.update(|v| *v += 1));
