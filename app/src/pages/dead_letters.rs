@@ -154,7 +154,7 @@ fn DeadLetterTable(
                                 <td class="px-3 py-2 text-rose-900">{op.error_message.clone().unwrap_or_else(|| "no error recorded".to_owned())}</td>
                                 <td class="px-3 py-2 text-right">{format!("{}/{}", op.retry_count, op.max_retries)}</td>
                                 <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.updated_at/></td>
-                                <td class="px-3 py-2"><OperationActionButtons operation=op actions/></td>
+                                <td class="min-w-44 px-3 py-2"><OperationActionButtons operation=op actions/></td>
                             </tr>
                         }
                     }).collect_view()}

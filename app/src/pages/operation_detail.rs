@@ -255,20 +255,20 @@ fn AttemptsTable(attempts: Vec<ExecutionAttempt>) -> impl IntoView {
             <caption class="sr-only">"Execution attempts"</caption>
             <thead class="text-xs uppercase text-slate-500">
                 <tr>
-                    <th scope="col" class="py-1">"#"</th>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Result"</th>
-                    <th scope="col">"Error"</th>
+                    <th scope="col" class="py-1 pr-3">"#"</th>
+                    <th scope="col" class="pr-3">"Started"</th>
+                    <th scope="col" class="pr-3">"Result"</th>
+                    <th scope="col" class="pr-3">"Error"</th>
                     <th scope="col" class="text-right">"Duration"</th>
                 </tr>
             </thead>
             <tbody>
                 {attempts.into_iter().map(|a| view! {
                     <tr class="border-t border-slate-100">
-                        <td class="py-1">{a.attempt_number}</td>
-                        <td><Timestamp at=a.started_at/></td>
-                        <td>{if a.success { "Succeeded" } else { "Failed" }}</td>
-                        <td>{match (a.error_code, a.error_message) {
+                        <td class="py-1 pr-3">{a.attempt_number}</td>
+                        <td class="pr-3 whitespace-nowrap"><Timestamp at=a.started_at/></td>
+                        <td class="pr-3">{if a.success { "Succeeded" } else { "Failed" }}</td>
+                        <td class="pr-3">{match (a.error_code, a.error_message) {
                             (Some(code), Some(msg)) => format!("{code}: {msg}"),
                             (None, Some(msg)) => msg,
                             (Some(code), None) => code,
