@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use dto::{OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use leptos_router::params::ParamsMap;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::AppError;
 
@@ -96,7 +97,7 @@ pub fn with_params(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> St
     pairs.sort();
     let query: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
         .collect();
     if query.is_empty() {
         String::new()
@@ -105,17 +106,17 @@ pub fn with_params(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> St
     }
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+/// Characters kept as they are in a query value: RFC 3986 unreserved, plus `/` so paths stay readable.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes `s` for use as a query-string key or value.
+pub fn url_encode(s: &str) -> String {
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub async fn session_layer(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
-            let next_param: String = url_encode(target);
+            let next_param = app::params::url_encode(target);
             Redirect::to(&format!("/login?next={next_param}")).into_response()
         }
         None => next.run(req).await,
@@ -154,17 +154,6 @@ pub async fn session_layer(
         }
     }
     response
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -182,7 +171,7 @@ mod tests {
     #[test]
     fn encodes_the_return_path() {
         assert_eq!(
-            url_encode("/connectors/operations?status=failed&x=1"),
+            app::params::url_encode("/connectors/operations?status=failed&x=1"),
             "/connectors/operations%3Fstatus%3Dfailed%26x%3D1"
         );
     }

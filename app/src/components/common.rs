@@ -65,7 +65,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             location.pathname.get_untracked(),
             location.search.get_untracked()
         );
-        let href = format!("/login?next={}", urlencode(&next));
+        let href = format!("/login?next={}", crate::params::url_encode(&next));
         view! { <A href=href attr:class="font-medium underline">"Sign in again"</A> }
     });
     view! {
@@ -76,17 +76,6 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             {sign_in}
         </div>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// "Showing 21–40 of 312" with previous / next links that keep the other URL parameters.
