@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             session::session_layer,
         ))
         .layer(middleware::from_fn(security::same_origin_layer))
+        .layer(middleware::from_fn(security::cache_control_layer))
         .with_state(state);
     security::with_headers(app)
         .layer(CompressionLayer::new())

@@ -38,6 +38,20 @@ fn origin_host(origin: &str) -> Option<&str> {
     Some(rest.trim_end_matches('/'))
 }
 
+/// Caching: pages and server-function answers hold tenant data, so nothing stores them (`no-store`); the
+/// WASM, JS and CSS may be kept but are revalidated on each load (`no-cache`), so a new release never
+/// hydrates old HTML with old code.
+pub async fn cache_control_layer(req: Request, next: Next) -> Response {
+    let asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let mut response = next.run(req).await;
+    let value = if asset { "no-cache" } else { "no-store" };
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(http::HeaderValue::from_static(value));
+    response
+}
+
 /// Adds the headers every response carries. The page's CSP (with its script nonce) is set by the app
 /// shell; responses without one get a strict CSP here.
 pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {

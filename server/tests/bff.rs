@@ -142,6 +142,11 @@ async fn login_sets_httponly_cookies_and_pages_hold_no_token() {
         "{csp}"
     );
     assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(
+        res.headers()[header::CACHE_CONTROL],
+        "no-store",
+        "pages hold tenant data"
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains("Queue statistics"));
     assert!(html.contains(r#"data-status="failed""#));
