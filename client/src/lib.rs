@@ -304,6 +304,37 @@ impl ApiClient {
             .json(body);
         Self::json(req).await
     }
+
+    /// `GET /connectors/{id}/settings`: the faults injected into a built-in directory connector.
+    pub async fn connector_settings(
+        &self,
+        caller: Caller<'_>,
+        id: ConnectorId,
+    ) -> Result<dto::ConnectorSettings, ClientError> {
+        Self::json(self.request(
+            Method::GET,
+            &format!("/connectors/{id}/settings"),
+            Some(caller),
+        ))
+        .await
+    }
+
+    /// `PUT /connectors/{id}/settings`.
+    pub async fn update_connector_settings(
+        &self,
+        caller: Caller<'_>,
+        id: ConnectorId,
+        body: &dto::UpdateConnectorSettings,
+    ) -> Result<dto::ConnectorSettings, ClientError> {
+        let req = self
+            .request(
+                Method::PUT,
+                &format!("/connectors/{id}/settings"),
+                Some(caller),
+            )
+            .json(body);
+        Self::json(req).await
+    }
 }
 
 /// Turns an upstream body that failed into our error body, whatever its shape.

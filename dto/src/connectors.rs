@@ -45,3 +45,48 @@ pub struct ConnectorList {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+/// `GET`/`PUT /connectors/{id}/settings` answer: the faults injected into a built-in directory connector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorSettings {
+    /// The connector.
+    pub connector_id: ConnectorId,
+    /// Its status once the settings apply (`offline` turns an active connector offline, and back).
+    pub status: ConnectorStatus,
+    /// Every call fails as if the system were down.
+    pub offline: bool,
+    /// Share of calls (0.0–1.0) failing with a transient error.
+    pub error_rate: f64,
+    /// Milliseconds every call waits.
+    pub latency_ms: u64,
+}
+
+/// `PUT /connectors/{id}/settings` body.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UpdateConnectorSettings {
+    /// Every call fails as if the system were down.
+    pub offline: bool,
+    /// Share of calls (0.0–1.0) failing with a transient error.
+    pub error_rate: f64,
+    /// Milliseconds every call waits (0–10,000).
+    pub latency_ms: u64,
+}
+
+impl UpdateConnectorSettings {
+    /// Checks the ranges the engine accepts, naming the field at fault.
+    pub fn validate(self) -> Result<Self, crate::ErrorBody> {
+        if !(0.0..=1.0).contains(&self.error_rate) {
+            return Err(crate::ErrorBody::validation(
+                "error_rate",
+                "The error rate is between 0 and 100 %.",
+            ));
+        }
+        if self.latency_ms > 10_000 {
+            return Err(crate::ErrorBody::validation(
+                "latency_ms",
+                "The latency is between 0 and 10,000 ms.",
+            ));
+        }
+        Ok(self)
+    }
+}

@@ -1,7 +1,9 @@
 //! Server functions: each checks the session, makes one typed upstream call and returns the DTO.
 
+mod connectors;
 mod operations;
 
+pub use connectors::*;
 pub use operations::*;
 
 use dto::TenantId;

@@ -1,23 +1,14 @@
 //! Server functions of the operations queue, its detail views and the dead-letter queue.
 
 use dto::{
-    AttemptList, ConnectorFilter, ConnectorId, ConnectorList, LogList, OperationId, OperationList,
-    OperationQuery, ProvisioningOperation, QueueStatistics,
+    AttemptList, ConnectorFilter, ConnectorId, LogList, OperationId, OperationList, OperationQuery,
+    ProvisioningOperation, QueueStatistics,
 };
 use leptos::prelude::*;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::ssr;
-
-/// `GET /connectors`.
-#[server]
-pub async fn list_connectors() -> Result<ConnectorList, AppError> {
-    let (session, api) = ssr::require_admin().await?;
-    api.list_connectors(session.caller())
-        .await
-        .map_err(ssr::upstream)
-}
 
 /// `GET /operations` with the page's filters.
 #[server]

@@ -1,6 +1,7 @@
 //! Components shared by pages.
 
 pub mod common;
+pub mod connector_settings;
 pub mod dialog;
 pub mod json_tree;
 pub mod layout;

@@ -4,12 +4,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::list_connectors;
-use crate::components::common::{ErrorPanel, Loading};
+use crate::components::{
+    common::{ErrorPanel, Loading},
+    connector_settings::FaultSettingsButton,
+};
 
 /// The connectors list.
 #[component]
 pub fn ConnectorsPage() -> impl IntoView {
-    let connectors = Resource::new(|| (), |_| list_connectors());
+    let version = RwSignal::new(0u32);
+    let saved = Callback::new(move |_| version.update(|v| *v += 1));
+    let connectors = Resource::new(move || version.get(), |_| list_connectors());
     view! {
         <Title text="Connectors"/>
         <h1 class="mb-4 text-2xl font-semibold">"Connectors"</h1>
@@ -29,10 +34,13 @@ pub fn ConnectorsPage() -> impl IntoView {
                                         <th scope="col" class="px-3 py-2">"Type"</th>
                                         <th scope="col" class="px-3 py-2">"Status"</th>
                                         <th scope="col" class="px-3 py-2">"Operations"</th>
+                                        <th scope="col" class="px-3 py-2">"Failure paths"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {list.connectors.into_iter().map(|c| view! {
+                                    {list.connectors.into_iter().map(|c| {
+                                        let faults = (c.connector_type == "directory").then(|| view! { <FaultSettingsButton connector=c.clone() on_saved=saved/> });
+                                        view! {
                                         <tr class="border-t border-slate-100">
                                             <td class="px-3 py-2 font-medium">{c.name}</td>
                                             <td class="px-3 py-2">{c.connector_type}</td>
@@ -40,8 +48,9 @@ pub fn ConnectorsPage() -> impl IntoView {
                                             <td class="px-3 py-2">
                                                 <a class="underline" href=format!("/connectors/operations?connector_id={}", c.id)>"View operations"</a>
                                             </td>
+                                            <td class="px-3 py-2">{faults}</td>
                                         </tr>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </tbody>
                             </table>
                         </div>
