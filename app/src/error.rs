@@ -91,6 +91,16 @@ impl FromServerFnError for AppError {
     }
 }
 
+impl From<dto::ErrorBody> for AppError {
+    /// A validation refusal from the shared DTO checks (`validate()`), naming its field.
+    fn from(e: dto::ErrorBody) -> Self {
+        Self::Validation {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<client::ClientError> for AppError {
     fn from(e: client::ClientError) -> Self {

@@ -1,7 +1,7 @@
 //! Page state kept in the URL: parsing query strings into typed filters, and building links back.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use dto::{OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
+use dto::{ConnectorFilter, OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use leptos_router::params::ParamsMap;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -74,11 +74,17 @@ pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
         limit: Some(limit.unwrap_or(DEFAULT_LIMIT)),
         offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
     };
-    query.validate().map_err(|e| AppError::Validation {
-        field: e.field,
-        message: e.message,
-    })?;
+    query.validate().map_err(AppError::from)?;
     Ok(query)
+}
+
+/// Reads the dead-letter page's connector filter and offset from the URL.
+pub fn dead_letter_filter(params: &ParamsMap) -> Result<ConnectorFilter, AppError> {
+    Ok(ConnectorFilter {
+        connector_id: parse(params, "connector_id", "connector id")?,
+        limit: Some(DEFAULT_LIMIT),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    })
 }
 
 /// The current URL's query with `changes` applied (`None` removes a key); empty values are dropped.
@@ -179,6 +185,21 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(matches!(err, AppError::Validation { field: Some(f), .. } if f == "from_date"));
+    }
+
+    #[test]
+    fn dead_letter_filter_refuses_bad_values() {
+        let f = dead_letter_filter(&map(&[("offset", "20")])).unwrap();
+        assert_eq!(
+            (f.connector_id, f.offset, f.limit),
+            (None, Some(20), Some(DEFAULT_LIMIT))
+        );
+        for (key, bad) in [("connector_id", "x"), ("offset", "-1")] {
+            match dead_letter_filter(&map(&[(key, bad)])) {
+                Err(AppError::Validation { field, .. }) => assert_eq!(field.as_deref(), Some(key)),
+                other => panic!("{key}={bad} gave {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -40,12 +40,7 @@ pub async fn update_connector_settings(
         latency_ms,
     }
     .validate()
-    .map_err(|e| {
-        ssr::fail(AppError::Validation {
-            field: e.field,
-            message: e.message,
-        })
-    })?;
+    .map_err(|e| ssr::fail(e.into()))?;
     api.update_connector_settings(session.caller(), id, &body)
         .await
         .map_err(ssr::upstream)

@@ -14,12 +14,7 @@ use crate::ssr;
 #[server]
 pub async fn list_operations(query: OperationQuery) -> Result<OperationList, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    query.validate().map_err(|e| {
-        ssr::fail(AppError::Validation {
-            field: e.field,
-            message: e.message,
-        })
-    })?;
+    query.validate().map_err(|e| ssr::fail(e.into()))?;
     api.list_operations(session.caller(), &query)
         .await
         .map_err(ssr::upstream)
@@ -74,12 +69,7 @@ pub async fn dead_letters(filter: ConnectorFilter) -> Result<OperationList, AppE
     if let Some(limit) = filter.limit {
         dto::PageRequest { limit, offset: 0 }
             .validate()
-            .map_err(|e| {
-                ssr::fail(AppError::Validation {
-                    field: e.field,
-                    message: e.message,
-                })
-            })?;
+            .map_err(|e| ssr::fail(e.into()))?;
     }
     api.dead_letters(session.caller(), &filter)
         .await

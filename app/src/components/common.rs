@@ -1,6 +1,7 @@
 //! Small building blocks: error panels, loading state, pagination, timestamps.
 
 use chrono::{DateTime, Utc};
+use dto::Connector;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
@@ -158,5 +159,46 @@ pub fn Field(#[prop(into)] label: String, children: Children) -> impl IntoView {
             <dt class="text-xs text-slate-500">{label}</dt>
             <dd class="text-sm">{children()}</dd>
         </div>
+    }
+}
+
+/// Submits the select's form, so a filter applies as soon as it is picked (client-side navigation once
+/// hydrated; before that, the form's button does the same with a page load).
+pub fn submit_on_change(ev: leptos::ev::Event) {
+    use wasm_bindgen::JsCast;
+    let form = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .and_then(|select| select.form());
+    if let Some(form) = form {
+        let _ = form.request_submit();
+    }
+}
+
+/// The "Connector" filter of a GET form (`connector_id`), applied on change.
+#[component]
+pub fn ConnectorSelect(
+    /// The tenant's connectors.
+    connectors: Vec<Connector>,
+    /// The selected connector's id, empty for all.
+    #[prop(into)]
+    selected: String,
+) -> impl IntoView {
+    let options = connectors
+        .into_iter()
+        .map(|c| {
+            let id = c.id.to_string();
+            let is_selected = id == selected;
+            view! { <option value=id selected=is_selected>{c.name}</option> }
+        })
+        .collect_view();
+    view! {
+        <label class="flex flex-col gap-1">
+            "Connector"
+            <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                <option value="" selected=selected.is_empty()>"All connectors"</option>
+                {options}
+            </select>
+        </label>
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use dto::{ConnectorFilter, ConnectorId, ProvisioningOperation, DEFAULT_LIMIT};
+use dto::{ConnectorId, ProvisioningOperation, DEFAULT_LIMIT};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -12,38 +12,17 @@ use leptos_router::{
 
 use crate::api::{dead_letters, list_connectors};
 use crate::components::{
-    common::{ErrorPanel, Loading, Pagination, ShortId, Timestamp},
+    common::{ConnectorSelect, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     operation_actions::{use_operation_actions, OperationActionButtons, OperationActions},
     operations::connector_label,
 };
-use crate::error::AppError;
-use crate::params::with_params;
-
-fn filter_from(params: &leptos_router::params::ParamsMap) -> Result<ConnectorFilter, AppError> {
-    let connector_id = match params.get_str("connector_id").filter(|v| !v.is_empty()) {
-        Some(raw) => Some(raw.parse::<ConnectorId>().map_err(|_| {
-            AppError::invalid("connector_id", format!("`{raw}` is not a connector id."))
-        })?),
-        None => None,
-    };
-    let offset = match params.get_str("offset").filter(|v| !v.is_empty()) {
-        Some(raw) => raw
-            .parse::<u64>()
-            .map_err(|_| AppError::invalid("offset", format!("`{raw}` is not an offset.")))?,
-        None => 0,
-    };
-    Ok(ConnectorFilter {
-        connector_id,
-        limit: Some(DEFAULT_LIMIT),
-        offset: Some(offset),
-    })
-}
+use crate::params::{dead_letter_filter, with_params};
 
 /// The dead-letter queue page.
 #[component]
 pub fn DeadLettersPage() -> impl IntoView {
     let params = use_query_map();
-    let filter = Memo::new(move |_| filter_from(&params.read()));
+    let filter = Memo::new(move |_| dead_letter_filter(&params.read()));
     let version = RwSignal::new(0u32);
     let refresh = Callback::new(move |_| version.update(|v| *v += 1));
     let actions = use_operation_actions(refresh);
@@ -75,17 +54,7 @@ pub fn DeadLettersPage() -> impl IntoView {
                 view! {
                     <Form method="GET" action="/connectors/operations/dlq">
                         <div class="mb-4 flex items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
-                            <label class="flex flex-col gap-1">
-                                "Connector"
-                                <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=crate::pages::operations::submit_on_change>
-                                    <option value="" selected=current.is_empty()>"All connectors"</option>
-                                    {list.into_iter().map(|c| {
-                                        let id = c.id.to_string();
-                                        let selected = id == current;
-                                        view! { <option value=id selected=selected>{c.name}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
+                            <ConnectorSelect connectors=list selected=current/>
                             <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
                         </div>
                     </Form>

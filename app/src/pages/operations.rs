@@ -15,7 +15,7 @@ use leptos_router::{
 
 use crate::api::{list_connectors, list_operations, operation_stats};
 use crate::components::{
-    common::{use_interval, ErrorPanel, Loading, Pagination},
+    common::{submit_on_change, use_interval, ConnectorSelect, ErrorPanel, Loading, Pagination},
     operations::{OperationsTable, QueueStatsCards},
 };
 use crate::params::{date_input_value, operation_query, with_params};
@@ -126,18 +126,6 @@ pub fn OperationsPage() -> impl IntoView {
     }
 }
 
-/// Submits the select's form, so a filter applies as soon as it is picked.
-pub fn submit_on_change(ev: leptos::ev::Event) {
-    use wasm_bindgen::JsCast;
-    let form = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .and_then(|select| select.form());
-    if let Some(form) = form {
-        let _ = form.request_submit();
-    }
-}
-
 /// The filter bar: a GET form, so filters live in the URL and work before hydration too.
 #[component]
 fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> impl IntoView {
@@ -157,20 +145,7 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
     view! {
         <Form method="GET" action="/connectors/operations">
             <div class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
-                <label class="flex flex-col gap-1">
-                    "Connector"
-                    <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
-                        <option value="" selected=connector.is_empty()>"All connectors"</option>
-                        {connectors
-                            .into_iter()
-                            .map(|c| {
-                                let id = c.id.to_string();
-                                let selected = id == connector;
-                                view! { <option value=id selected=selected>{c.name}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                <ConnectorSelect connectors selected=connector/>
                 <label class="flex flex-col gap-1">
                     "Status"
                     <select name="status" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
