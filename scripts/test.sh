@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer: unit, engine HTTP, client + BFF against a running engine, components in headless
-# Chromium (wasm-bindgen-test), and Playwright against the real server. Installs what is missing first.
+# Chromium (wasm-bindgen-test), and Playwright against the
+# real server's release build. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,7 +16,9 @@ step "components in headless Chromium (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p app --target wasm32-unknown-unknown --features hydrate
 
-step "end to end (Playwright, real server, embedded engine, fresh demo database)"
+# The release build, the one `scripts/run.sh` serves: release-only failures (a hydration mismatch) show here.
+# cargo-leptos builds it once and runs the suite on it; any page or console error fails a test.
+step "end to end (Playwright, release build, real server, embedded engine, fresh demo database)"
 mkdir -p target/e2e
 rm -f target/e2e/engine.*
-ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end
+ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end --release

@@ -28,10 +28,9 @@ use crate::pages::{
     operations::OperationsPage,
 };
 
-/// The HTML document around the app; sets the Content-Security-Policy with this response's nonce.
+/// The HTML document around the app. Its scripts carry the request's nonce; the server's CSP layer sends
+/// the matching Content-Security-Policy.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    set_security_headers();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,24 +46,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn set_security_headers() {
-    use http::{header, HeaderValue};
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let nonce = leptos::nonce::use_nonce()
-        .map(|n| format!(" 'nonce-{n}'"))
-        .unwrap_or_default();
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

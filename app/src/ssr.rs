@@ -108,9 +108,24 @@ pub fn fail(e: AppError) -> AppError {
 /// Sets the response status for an error: always for a server-function call (so the browser, logs and
 /// proxies see a 400/409/503 rather than a generic 500), and during page rendering only for the errors that
 /// stand for the whole page (401, 403, 404).
+///
+/// A plain form post (sent before the WASM arrived, `Accept: text/html`) is left alone: leptos answers it
+/// with a redirect back to the form's page, the error in the URL, and a status here would turn that into a
+/// page of raw JSON.
 pub fn set_status(e: &AppError) {
-    let server_fn_call = use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return;
+    };
+    let server_fn_call = parts.uri.path().starts_with("/api/");
+    let plain_form_post = server_fn_call
+        && parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if plain_form_post {
+        return;
+    }
     let whole_page = matches!(
         e,
         AppError::Unauthorized | AppError::Forbidden | AppError::NotFound(_)

@@ -1,16 +1,7 @@
-import { test, expect } from "@playwright/test";
-
-const TENANT = "00000000-0000-4000-8000-00000000d001";
+import { test, expect, signIn } from "./fixtures";
 
 test("an admin takes a directory offline and back through fault injection", async ({ page }) => {
-  await page.goto("/login?next=/connectors");
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await page.getByLabel("Email").fill("admin@demo.local");
-  await page.getByLabel("Password").fill("demo-admin-pass");
-  await page.getByLabel("Tenant").fill(TENANT);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/connectors$/);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await signIn(page, "/connectors");
 
   const row = page.getByRole("row").filter({ hasText: "Corporate Directory" });
   await expect(row).toContainText("Active");

@@ -1,19 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, signIn } from "./fixtures";
 
 // Quickstart scenarios 1-4, driven as an admin would, against the real server and embedded engine.
-const TENANT = "00000000-0000-4000-8000-00000000d001";
-
-async function signIn(page: Page, next = "/connectors/operations") {
-  await page.goto(`/login?next=${encodeURIComponent(next)}`);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await page.getByLabel("Email").fill("admin@demo.local");
-  await page.getByLabel("Password").fill("demo-admin-pass");
-  await page.getByLabel("Tenant").fill(TENANT);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(new RegExp(next.replace(/[?]/g, "\\?")));
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
 const rows = (page: Page) => page.getByRole("table", { name: "Provisioning operations" }).locator("tbody tr");
 const statusesOf = (page: Page) =>
   rows(page).locator("[data-status]").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));

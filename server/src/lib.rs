@@ -71,27 +71,26 @@ pub fn init_tracing() {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let bff = state.bff.clone();
+    // What every render sees: the BFF state, and the script nonce the CSP layer put on this request.
+    let context = move || {
+        provide_context(bff.clone());
+        let nonce = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<security::CspNonce>().cloned());
+        if let Some(security::CspNonce(nonce)) = nonce {
+            provide_context(nonce);
+        }
+    };
+    let options = state.bff.leptos_options.clone();
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let bff = bff.clone();
-                move || {
-                    provide_context(bff.clone());
-                    leptos::nonce::provide_nonce();
-                }
-            },
-            {
-                let options = bff.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,

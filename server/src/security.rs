@@ -52,12 +52,53 @@ pub async fn cache_control_layer(req: Request, next: Next) -> Response {
     response
 }
 
-/// Adds the headers every response carries. The page's CSP (with its script nonce) is set by the app
-/// shell; responses without one get a strict CSP here.
+/// This request's script nonce, minted by [`csp_layer`]; the page rendered for the request uses it.
+#[derive(Clone)]
+pub struct CspNonce(pub leptos::nonce::Nonce);
+
+/// Content-Security-Policy for every response, decided here and only here: an HTML body gets the page
+/// policy with this response's script nonce (whatever rendered it: a route, the 404 fallback, an error
+/// page); anything else gets a policy that allows nothing.
+pub async fn csp_layer(mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(req).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let policy = if html {
+        page_policy(&nonce)
+    } else {
+        NON_PAGE_POLICY.to_owned()
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// What a page may load: its own scripts (and the inline ones carrying the nonce), WASM, styles, images.
+fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// For JSON, assets and redirects: nothing may run or load in their context.
+const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Adds the headers every response carries.
 pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
     use http::HeaderValue;
     use tower_http::set_header::SetResponseHeaderLayer as Set;
     router
+        .layer(axum::middleware::from_fn(csp_layer))
         .layer(Set::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -69,10 +110,6 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -
         .layer(Set::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
-        ))
-        .layer(Set::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
 }
 

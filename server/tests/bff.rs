@@ -344,3 +344,103 @@ async fn missing_things_are_404_pages() {
         );
     }
 }
+
+/// The nonce of the page's first `<script nonce="…">`.
+fn script_nonce(html: &str) -> Option<&str> {
+    let start = html.find("<script")?;
+    let rest = &html[start..];
+    let value = &rest[rest.find("nonce=\"")? + 7..];
+    Some(&value[..value.find('"')?])
+}
+
+#[tokio::test]
+async fn every_html_answer_carries_the_page_policy_with_its_own_nonce() {
+    let c = console().await;
+    let http = browser();
+    let res = sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.headers());
+    let csp = |res: &reqwest::Response| {
+        res.headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        csp(&res),
+        "default-src 'none'; frame-ancestors 'none'",
+        "{:?}",
+        res.headers()
+    );
+
+    // Routes, the fallback's 404 page, an error page: every HTML body, whatever rendered it. Several times,
+    // so that two responses sharing a nonce would show.
+    let mut nonces = std::collections::HashSet::new();
+    for _ in 0..3 {
+        for path in [
+            "/connectors/operations",
+            "/connectors/operations?status=bogus",
+            "/connectors/operations/not-a-uuid",
+            "/no/such/page",
+            "/login",
+        ] {
+            let res = http.get(format!("{}{path}", c.base)).send().await.unwrap();
+            let policy = csp(&res);
+            let body = res.text().await.unwrap();
+            assert!(body.starts_with("<!DOCTYPE html>"), "{path}");
+            let nonce = script_nonce(&body).unwrap_or_else(|| panic!("{path}: no script nonce"));
+            assert!(
+                policy.contains(&format!(
+                    "script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"
+                )),
+                "{path}: {policy}"
+            );
+            assert!(policy.contains("frame-ancestors 'none'"), "{path}");
+            assert!(nonces.insert(nonce.to_owned()), "{path}: nonce reused");
+        }
+    }
+
+    // Anything that is not a page may load nothing.
+    for res in [
+        http.get(format!("{}/healthz", c.base))
+            .send()
+            .await
+            .unwrap(),
+        http.get(format!("{}/readyz", c.base)).send().await.unwrap(),
+        http.post(format!("{}/api/login", c.base))
+            .header(header::ORIGIN, &c.base)
+            .form(&[("email", "a@b.c"), ("password", "x"), ("tenant", "nope")])
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(csp(&res), "default-src 'none'; frame-ancestors 'none'");
+    }
+}
+
+#[tokio::test]
+async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
+    let c = console().await;
+    let http = browser();
+    let login_page = format!("{}/login?next=%2Fconnectors", c.base);
+    let res = http
+        .post(format!("{}/api/login", c.base))
+        .header(header::ORIGIN, &c.base)
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::REFERER, &login_page)
+        .form(&[
+            ("email", c.demo.email.as_str()),
+            ("password", "wrong-password"),
+            ("tenant", &c.demo.tenant_id.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()[header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with(&login_page), "{location}");
+    assert!(
+        location.len() > login_page.len(),
+        "the error travels in the URL: {location}"
+    );
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+}
