@@ -1,7 +1,9 @@
 //! The provisioning operations console: Leptos UI and its server functions.
 //!
-//! Rendered on the server (`ssr`), hydrated in the browser (`hydrate`). Server functions are the thin BFF:
-//! each checks the session and makes one typed call to the provisioning API.
+//! Islands architecture: pages are rendered on the server only (`ssr`); the interactive parts are
+//! `#[island]`s, the only code compiled to WASM and hydrated in the browser (`hydrate`). Server functions
+//! are the thin BFF: each checks the session and makes one typed call to the provisioning API. See
+//! `specs/architecture.md`.
 
 // Leptos view types nest deeply; rendering them needs more than the default query depth.
 #![recursion_limit = "256"]
@@ -15,7 +17,7 @@ pub mod params;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path, SsrMode,
@@ -39,7 +41,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body class="bg-slate-50 text-slate-900 antialiased">
@@ -53,16 +56,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    components::toasts::provide_toasts();
-    // Effects run only in the browser: this marks the page as hydrated (tests and styles can rely on it).
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/console.css"/>
         <Title formatter=|page: String| format!("{page} · Provisioning console")/>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>

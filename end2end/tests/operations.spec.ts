@@ -105,3 +105,34 @@ test("cancelling a pending operation asks first, then cancels it", async ({ page
   await expect(page.getByLabel("Status", { exact: true })).toContainText("Cancelled");
   await expect(page.getByRole("button", { name: "Cancel" })).toHaveCount(0);
 });
+
+test("auto-refresh: the statistics and the table follow what another tab does, without a page load", async ({ page, context }) => {
+  // Legacy HR is disabled: its pending operations stay pending until someone acts on them.
+  await signIn(page, "/connectors/operations?status=pending");
+  await page.getByLabel("Connector").selectOption({ label: "Legacy HR" });
+  await expect(page).toHaveURL(/connector_id=/);
+  await page.getByRole("switch").click();
+  await expect(page).toHaveURL(/live=1/);
+  await expect(page).toHaveURL(/connector_id=/);
+  await expect(page.getByRole("switch")).toHaveAttribute("aria-checked", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const pending = page.locator('[data-stat="Pending"]');
+  const before = Number(await pending.innerText());
+  expect(before).toBeGreaterThan(0);
+  const firstLink = await rows(page).first().locator("a").first().getAttribute("href");
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+
+  // Another tab cancels the first of them.
+  const other = await context.newPage();
+  await other.goto(firstLink!);
+  await other.getByRole("button", { name: "Cancel" }).click();
+  await other.getByRole("dialog", { name: "Cancel this operation?" }).getByRole("button", { name: "Cancel operation" }).click();
+  await expect(other.getByRole("status").getByText("Operation cancelled.")).toBeVisible();
+  await other.close();
+
+  // The live page shows one pending operation fewer, and that row left the table, on its own.
+  await expect(pending).toHaveText(String(before - 1), { timeout: 15_000 });
+  await expect(rows(page).locator(`a[href="${firstLink}"]`)).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  await expect(page.getByLabel("Status")).toHaveValue("pending");
+});

@@ -1,11 +1,21 @@
-//! Hydrates the server-rendered console in the browser.
+//! The browser entry point: hydrates the console's islands (the app crate's `#[island]` components).
 
-// Leptos view types nest deeply; hydrating them needs more than the default query depth.
-#![recursion_limit = "256"]
+// The islands are exported to JavaScript by the app crate; linking it is what puts them in the WASM.
+use app as _;
 
-/// Called by the hydration script once the WASM has loaded.
+/// Called by the islands loader once the WASM has loaded, before it hydrates each island.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    // The loader hydrates the page's islands right after this call, without yielding to the event loop:
+    // a zero-delay timer fires once they all are. Tests (and anyone watching) can wait for this mark.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

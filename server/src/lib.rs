@@ -11,7 +11,9 @@ mod session;
 use std::{net::SocketAddr, sync::Arc};
 
 use app::{api::LoginHint, ssr::BffState, App};
-use axum::{extract::State, http::StatusCode, middleware, routing::get, Router};
+use axum::{
+    extract::State, http::StatusCode, middleware, routing::get, serve::ListenerExt, Router,
+};
 use client::ApiClient;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -175,6 +177,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             d.tenant_id, d.viewer_email, d.viewer_password
         );
     }
+    // TCP_NODELAY: see the engine's server (a ~40 ms Nagle/delayed-ACK stall otherwise).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -38,18 +38,41 @@ fn origin_host(origin: &str) -> Option<&str> {
     Some(rest.trim_end_matches('/'))
 }
 
-/// Caching: pages and server-function answers hold tenant data, so nothing stores them (`no-store`); the
-/// WASM, JS and CSS may be kept but are revalidated on each load (`no-cache`), so a new release never
-/// hydrates old HTML with old code.
+/// Caching: pages and server-function answers hold tenant data, so nothing stores them (`no-store`). The
+/// WASM, JS and CSS carry a content hash in their names (cargo-leptos `hash-files`): a new release has new
+/// names, so a browser may keep them for a year without asking again. Other static files are revalidated.
 pub async fn cache_control_layer(req: Request, next: Next) -> Response {
-    let asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let value = cache_policy(req.uri().path());
     let mut response = next.run(req).await;
-    let value = if asset { "no-cache" } else { "no-store" };
     response
         .headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(http::HeaderValue::from_static(value));
     response
+}
+
+fn cache_policy(path: &str) -> &'static str {
+    let hashed_asset = path.starts_with("/pkg/") && has_content_hash(path);
+    if hashed_asset {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/pkg/") || path == "/favicon.ico" {
+        "no-cache"
+    } else {
+        "no-store"
+    }
+}
+
+/// True for cargo-leptos' hashed names: `name.<hash>.ext`, the hash being a long run of URL-safe base64.
+fn has_content_hash(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = file.split('.');
+    let _name = parts.next();
+    let hash = parts.next().unwrap_or_default();
+    parts.next().is_some()
+        && hash.len() >= 16
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// This request's script nonce, minted by [`csp_layer`]; the page rendered for the request uses it.
@@ -116,6 +139,24 @@ pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_hashed_assets_are_cached_for_good() {
+        let immutable = "public, max-age=31536000, immutable";
+        assert_eq!(
+            cache_policy("/pkg/console.Xk3d9_aZq0PLmN2bVc7E-w.wasm"),
+            immutable
+        );
+        assert_eq!(
+            cache_policy("/pkg/console.Xk3d9_aZq0PLmN2bVc7E-w.css"),
+            immutable
+        );
+        assert_eq!(cache_policy("/pkg/console.wasm"), "no-cache");
+        assert_eq!(cache_policy("/pkg/console_bg.wasm"), "no-cache");
+        assert_eq!(cache_policy("/favicon.ico"), "no-cache");
+        assert_eq!(cache_policy("/connectors/operations"), "no-store");
+        assert_eq!(cache_policy("/api/list_operations"), "no-store");
+    }
 
     #[test]
     fn origin_hosts() {

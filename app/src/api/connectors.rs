@@ -1,7 +1,7 @@
 //! Server functions of the connectors page.
 
-use dto::{ConnectorId, ConnectorList, ConnectorSettings};
-use leptos::prelude::*;
+use dto::{enums::ConnectorStatus, ConnectorId, ConnectorList, ConnectorSettings};
+use leptos::{prelude::*, server_fn::codec::Json};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -25,23 +25,25 @@ pub async fn get_connector_settings(id: ConnectorId) -> Result<ConnectorSettings
         .map_err(ssr::upstream)
 }
 
-/// `PUT /connectors/{id}/settings`; the error rate comes in percent, as the form asks for it.
-#[server]
+/// `PUT /connectors/{id}/settings`; the error rate comes in whole percent, as the form asks for it.
+/// Answers the connector's status once the settings apply.
+#[server(input = Json)]
 pub async fn update_connector_settings(
     id: ConnectorId,
-    offline: Option<String>,
-    error_rate_percent: f64,
+    offline: bool,
+    error_rate_percent: u32,
     latency_ms: u64,
-) -> Result<ConnectorSettings, AppError> {
+) -> Result<ConnectorStatus, AppError> {
     let (session, api) = ssr::require_admin().await?;
     let body = dto::UpdateConnectorSettings {
-        offline: offline.is_some(),
-        error_rate: error_rate_percent / 100.0,
+        offline,
+        error_rate: f64::from(error_rate_percent) / 100.0,
         latency_ms,
     }
     .validate()
     .map_err(|e| ssr::fail(e.into()))?;
     api.update_connector_settings(session.caller(), id, &body)
         .await
+        .map(|s| s.status)
         .map_err(ssr::upstream)
 }

@@ -1,10 +1,10 @@
 //! Server functions of the operations queue, its detail views and the dead-letter queue.
 
 use dto::{
-    AttemptList, ConnectorFilter, ConnectorId, LogList, OperationId, OperationList, OperationQuery,
-    ProvisioningOperation, QueueStatistics,
+    enums::OperationStatus, AttemptList, ConnectorFilter, ConnectorId, LogList, OperationId,
+    OperationList, OperationQuery, ProvisioningOperation, QueueStatistics,
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Json};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -76,30 +76,34 @@ pub async fn dead_letters(filter: ConnectorFilter) -> Result<OperationList, AppE
         .map_err(ssr::upstream)
 }
 
-/// `POST /operations/{id}/retry`.
-#[server]
-pub async fn retry_operation(id: OperationId) -> Result<ProvisioningOperation, AppError> {
+/// `POST /operations/{id}/retry`. Answers the operation's new status: the island that calls it needs no more (and every type
+/// an island decodes is code in the WASM).
+#[server(input = Json)]
+pub async fn retry_operation(id: OperationId) -> Result<OperationStatus, AppError> {
     let (session, api) = ssr::require_admin().await?;
     api.retry_operation(session.caller(), id)
         .await
+        .map(|op| op.status)
         .map_err(ssr::upstream)
 }
 
-/// `POST /operations/{id}/cancel`.
-#[server]
-pub async fn cancel_operation(id: OperationId) -> Result<ProvisioningOperation, AppError> {
+/// `POST /operations/{id}/cancel`. Answers the operation's new status: the island that calls it needs no more (and every type
+/// an island decodes is code in the WASM).
+#[server(input = Json)]
+pub async fn cancel_operation(id: OperationId) -> Result<OperationStatus, AppError> {
     let (session, api) = ssr::require_admin().await?;
     api.cancel_operation(session.caller(), id)
         .await
+        .map(|op| op.status)
         .map_err(ssr::upstream)
 }
 
-/// `POST /operations/{id}/resolve` with the admin's notes.
-#[server]
+/// `POST /operations/{id}/resolve` with the admin's notes; answers the new status.
+#[server(input = Json)]
 pub async fn resolve_operation(
     id: OperationId,
     notes: String,
-) -> Result<ProvisioningOperation, AppError> {
+) -> Result<OperationStatus, AppError> {
     let (session, api) = ssr::require_admin().await?;
     let notes = notes.trim();
     if notes.chars().count() > 2000 {
@@ -113,5 +117,6 @@ pub async fn resolve_operation(
     };
     api.resolve_operation(session.caller(), id, &body)
         .await
+        .map(|op| op.status)
         .map_err(ssr::upstream)
 }

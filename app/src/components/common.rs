@@ -125,32 +125,6 @@ pub fn Pagination(
     }
 }
 
-/// Runs `tick` every `ms` milliseconds in the browser while the tab is visible and `active` is true.
-/// Does nothing during server rendering.
-pub fn use_interval(
-    ms: u64,
-    active: Signal<bool>,
-    tick: impl Fn() + Clone + Send + Sync + 'static,
-) {
-    Effect::new(move |_| {
-        if !active.get() {
-            return;
-        }
-        let tick = tick.clone();
-        let handle = set_interval_with_handle(
-            move || {
-                if !document().hidden() {
-                    tick();
-                }
-            },
-            std::time::Duration::from_millis(ms),
-        );
-        if let Ok(handle) = handle {
-            on_cleanup(move || handle.clear());
-        }
-    });
-}
-
 /// A label/value pair of a description list.
 #[component]
 pub fn Field(#[prop(into)] label: String, children: Children) -> impl IntoView {
@@ -162,20 +136,24 @@ pub fn Field(#[prop(into)] label: String, children: Children) -> impl IntoView {
     }
 }
 
-/// Submits the select's form, so a filter applies as soon as it is picked (client-side navigation once
-/// hydrated; before that, the form's button does the same with a page load).
-pub fn submit_on_change(ev: leptos::ev::Event) {
-    use wasm_bindgen::JsCast;
-    let form = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .and_then(|select| select.form());
-    if let Some(form) = form {
-        let _ = form.request_submit();
-    }
+/// Wraps a GET filter form: picking a value in one of its selects applies the filters at once (a page load
+/// with the new URL). Before the WASM arrives, and for dates, the form's own button does the same.
+#[island]
+pub fn AutoSubmit(children: Children) -> impl IntoView {
+    let submit_on_change = |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+            .and_then(|select| select.form());
+        if let Some(form) = form {
+            let _ = form.request_submit();
+        }
+    };
+    view! { <div on:change=submit_on_change>{children()}</div> }
 }
 
-/// The "Connector" filter of a GET form (`connector_id`), applied on change.
+/// The "Connector" filter of a GET form (`connector_id`); inside [`AutoSubmit`] it applies on change.
 #[component]
 pub fn ConnectorSelect(
     /// The tenant's connectors.
@@ -195,7 +173,7 @@ pub fn ConnectorSelect(
     view! {
         <label class="flex flex-col gap-1">
             "Connector"
-            <select name="connector_id" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+            <select name="connector_id" class="rounded border border-slate-300 px-2 py-1">
                 <option value="" selected=selected.is_empty()>"All connectors"</option>
                 {options}
             </select>

@@ -5,6 +5,7 @@ pub mod connector_settings;
 pub mod dialog;
 pub mod json_tree;
 pub mod layout;
+pub mod live;
 pub mod operation_actions;
 pub mod operations;
 pub mod toasts;

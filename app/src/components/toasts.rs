@@ -1,9 +1,15 @@
-//! Toast notifications: `provide_toasts()` once, `use_toasts().push(...)` anywhere.
+//! Toast notifications: any island calls [`toast`]; the page's one [`ToastRegion`] island shows it.
+//!
+//! Islands hydrate as separate roots and share no context, so they meet through a window event.
 
-use leptos::prelude::*;
+use leptos::{ev::Custom, prelude::*};
+use serde::{Deserialize, Serialize};
+
+/// The window event that carries a toast (its detail is the JSON of a [`ToastMessage`]).
+const TOAST_EVENT: &str = "console:toast";
 
 /// How a toast looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToastKind {
     /// Something worked.
     Success,
@@ -11,69 +17,70 @@ pub enum ToastKind {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct Toast {
-    id: u64,
+/// What a toast says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ToastMessage {
     kind: ToastKind,
     text: String,
 }
 
-/// The toast service.
-#[derive(Clone, Copy)]
-pub struct Toasts {
-    items: RwSignal<Vec<Toast>>,
-    next: StoredValue<u64>,
+#[derive(Debug, Clone, PartialEq)]
+struct Toast {
+    id: u64,
+    message: ToastMessage,
 }
 
-impl Toasts {
-    /// Shows a toast until it is dismissed.
-    pub fn push(&self, kind: ToastKind, text: impl Into<String>) {
-        let id = self.next.get_value();
-        self.next.set_value(id + 1);
-        self.items.update(|items| {
-            items.push(Toast {
-                id,
-                kind,
-                text: text.into(),
-            })
-        });
-    }
-
-    fn dismiss(&self, id: u64) {
-        self.items.update(|items| items.retain(|t| t.id != id));
+/// Shows a toast in the page's toast region. Browser only: call it from event handlers and effects.
+pub fn toast(kind: ToastKind, text: impl Into<String>) {
+    let message = ToastMessage {
+        kind,
+        text: text.into(),
+    };
+    let Ok(detail) = serde_json::to_string(&message) else {
+        return;
+    };
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&wasm_bindgen::JsValue::from_str(&detail));
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(TOAST_EVENT, &init) {
+        let _ = window().dispatch_event(&event);
     }
 }
 
-/// Provides the toast service to the app.
-pub fn provide_toasts() {
-    provide_context(Toasts {
-        items: RwSignal::new(Vec::new()),
-        next: StoredValue::new(0),
-    });
-}
-
-/// The toast service.
-pub fn use_toasts() -> Toasts {
-    expect_context::<Toasts>()
-}
-
-/// The live region where toasts appear; screen readers announce them.
-#[component]
+/// The live region where toasts appear until dismissed; screen readers announce them.
+#[island]
 pub fn ToastRegion() -> impl IntoView {
-    let toasts = use_toasts();
+    let items = RwSignal::new(Vec::<Toast>::new());
+    let next = StoredValue::new(0u64);
+    let listener = window_event_listener(
+        Custom::<web_sys::CustomEvent>::new(TOAST_EVENT),
+        move |event| {
+            let message = event
+                .detail()
+                .as_string()
+                .and_then(|json| serde_json::from_str::<ToastMessage>(&json).ok());
+            if let Some(message) = message {
+                let id = next.get_value();
+                next.set_value(id + 1);
+                items.update(|items| items.push(Toast { id, message }));
+            }
+        },
+    );
+    on_cleanup(move || listener.remove());
+    let dismiss = move |id: u64| items.update(|items| items.retain(|t| t.id != id));
+
     view! {
         <div class="fixed bottom-4 right-4 z-50 flex w-80 flex-col gap-2" role="status" aria-live="polite">
-            <For each=move || toasts.items.get() key=|t| t.id let:toast>
-                <div class=match toast.kind {
+            <For each=move || items.get() key=|t| t.id let:toast>
+                <div class=match toast.message.kind {
                     ToastKind::Success => "flex items-start gap-2 rounded border border-emerald-300 bg-emerald-50 p-3 text-sm text-emerald-900 shadow",
                     ToastKind::Error => "flex items-start gap-2 rounded border border-rose-300 bg-rose-50 p-3 text-sm text-rose-900 shadow",
                 }>
-                    <span class="flex-1">{toast.text.clone()}</span>
+                    <span class="flex-1">{toast.message.text.clone()}</span>
                     <button
                         type="button"
                         class="text-slate-500 hover:text-slate-900"
                         aria-label="Dismiss notification"
-                        on:click=move |_| toasts.dismiss(toast.id)
+                        on:click=move |_| dismiss(toast.id)
                     >
                         "×"
                     </button>

@@ -3,28 +3,48 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::list_connectors;
+use std::collections::HashMap;
+
+use dto::{ConnectorId, ConnectorList};
+
+use crate::api::{get_connector_settings, list_connectors};
 use crate::components::{
     common::{ErrorPanel, Loading},
-    connector_settings::FaultSettingsButton,
+    connector_settings::{FaultForm, FaultSettingsButton},
+    live::LiveRegion,
 };
+use crate::error::AppError;
 
-/// The connectors list.
+/// The connectors, and the fault settings of those that have them (the built-in directories).
+async fn connectors_with_settings(
+) -> Result<(ConnectorList, HashMap<ConnectorId, FaultForm>), AppError> {
+    let list = list_connectors().await?;
+    let mut settings = HashMap::new();
+    for c in list
+        .connectors
+        .iter()
+        .filter(|c| c.connector_type == "directory")
+    {
+        settings.insert(c.id, FaultForm::from(&get_connector_settings(c.id).await?));
+    }
+    Ok((list, settings))
+}
+
+/// The connectors list: server rendered, re-rendered from the server after a fault-injection save.
 #[component]
 pub fn ConnectorsPage() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let saved = Callback::new(move |_| version.update(|v| *v += 1));
-    let connectors = Resource::new(move || version.get(), |_| list_connectors());
+    let connectors = Resource::new(|| (), |_| connectors_with_settings());
     view! {
         <Title text="Connectors"/>
         <h1 class="mb-4 text-2xl font-semibold">"Connectors"</h1>
+        <LiveRegion id="connectors">
         <Transition fallback=|| view! { <Loading what="connectors"/> }>
             {move || Suspend::new(async move {
                 match connectors.await {
-                    Ok(list) if list.connectors.is_empty() => view! {
+                    Ok((list, _)) if list.connectors.is_empty() => view! {
                         <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">"No connectors are configured for this tenant."</p>
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok((list, settings)) => view! {
                         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                             <table class="w-full text-left text-sm">
                                 <caption class="sr-only">"Connectors"</caption>
@@ -39,7 +59,7 @@ pub fn ConnectorsPage() -> impl IntoView {
                                 </thead>
                                 <tbody>
                                     {list.connectors.into_iter().map(|c| {
-                                        let faults = (c.connector_type == "directory").then(|| view! { <FaultSettingsButton connector=c.clone() on_saved=saved/> });
+                                        let faults = settings.get(&c.id).map(|s| view! { <FaultSettingsButton id=c.id name=c.name.clone() settings=*s/> });
                                         view! {
                                         <tr class="border-t border-slate-100">
                                             <td class="px-3 py-2 font-medium">{c.name}</td>
@@ -59,5 +79,6 @@ pub fn ConnectorsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </LiveRegion>
     }
 }

@@ -5,32 +5,27 @@ use std::collections::HashMap;
 use dto::{ConnectorId, ProvisioningOperation, DEFAULT_LIMIT};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::api::{dead_letters, list_connectors};
 use crate::components::{
-    common::{ConnectorSelect, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
-    operation_actions::{use_operation_actions, OperationActionButtons, OperationActions},
+    common::{AutoSubmit, ConnectorSelect, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
+    live::LiveRegion,
+    operation_actions::OperationActionButtons,
     operations::connector_label,
 };
 use crate::params::{dead_letter_filter, with_params};
 
-/// The dead-letter queue page.
+/// The dead-letter queue page: server rendered; the row actions are islands, and the list re-renders from
+/// the server after each of them (a live region).
 #[component]
 pub fn DeadLettersPage() -> impl IntoView {
     let params = use_query_map();
     let filter = Memo::new(move |_| dead_letter_filter(&params.read()));
-    let version = RwSignal::new(0u32);
-    let refresh = Callback::new(move |_| version.update(|v| *v += 1));
-    let actions = use_operation_actions(refresh);
-
     let connectors = Resource::new(|| (), |_| list_connectors());
     let page = Resource::new(
-        move || (filter.get(), version.get()),
-        |(filter, _)| async move { dead_letters(filter?).await },
+        move || filter.get(),
+        |filter| async move { dead_letters(filter?).await },
     );
     let href = Callback::new(move |offset: u64| {
         let offset = (offset > 0).then(|| offset.to_string());
@@ -52,16 +47,19 @@ pub fn DeadLettersPage() -> impl IntoView {
                 Suspend::new(async move {
                 let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
                 view! {
-                    <Form method="GET" action="/connectors/operations/dlq">
+                    <AutoSubmit>
+                    <form method="get" action="/connectors/operations/dlq">
                         <div class="mb-4 flex items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
                             <ConnectorSelect connectors=list selected=current/>
                             <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
                         </div>
-                    </Form>
+                    </form>
+                    </AutoSubmit>
                 }
             })
             }}
         </Transition>
+        <LiveRegion id="dead-letters">
         <Transition fallback=|| view! { <Loading what="dead letters"/> }>
             {move || Suspend::new(async move {
                 let names: HashMap<ConnectorId, String> = connectors
@@ -79,7 +77,7 @@ pub fn DeadLettersPage() -> impl IntoView {
                         let limit = list.limit.unwrap_or(DEFAULT_LIMIT);
                         let shown = list.operations.len();
                         view! {
-                            <DeadLetterTable operations=list.operations names actions/>
+                            <DeadLetterTable operations=list.operations names/>
                             <Pagination offset limit shown total=list.total href/>
                         }.into_any()
                     }
@@ -87,6 +85,7 @@ pub fn DeadLettersPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </LiveRegion>
     }
 }
 
@@ -94,7 +93,6 @@ pub fn DeadLettersPage() -> impl IntoView {
 fn DeadLetterTable(
     operations: Vec<ProvisioningOperation>,
     names: HashMap<ConnectorId, String>,
-    actions: OperationActions,
 ) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
@@ -115,6 +113,7 @@ fn DeadLetterTable(
                     {operations.into_iter().map(|op| {
                         let connector = connector_label(&op, &names);
                         let href = format!("/connectors/operations/{}", op.id);
+                        let subject = format!("{} operation", op.operation_type.label().to_lowercase());
                         view! {
                             <tr class="border-t border-slate-100 align-top">
                                 <td class="px-3 py-2"><A href=href attr:class="underline">{op.operation_type.label()}</A></td>
@@ -123,7 +122,7 @@ fn DeadLetterTable(
                                 <td class="px-3 py-2 text-rose-900">{op.error_message.clone().unwrap_or_else(|| "no error recorded".to_owned())}</td>
                                 <td class="px-3 py-2 text-right">{format!("{}/{}", op.retry_count, op.max_retries)}</td>
                                 <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.updated_at/></td>
-                                <td class="min-w-44 px-3 py-2"><OperationActionButtons operation=op actions/></td>
+                                <td class="min-w-44 px-3 py-2"><OperationActionButtons id=op.id status=op.status subject/></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -1,87 +1,99 @@
 //! `/login`: email, password and tenant; tokens end up in HttpOnly cookies, never in the page.
+//!
+//! A plain HTML form, with or without the WASM: the browser posts it to the `login` server function, which
+//! answers with a redirect, to the page asked for (signed in) or back here with the error in the URL, which
+//! this page then shows beside the field it concerns. No code of this page ships to the browser.
 
 use leptos::prelude::*;
+use leptos::server_fn::{error::ServerFnUrlError, ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{demo_hint, Login};
 use crate::error::AppError;
 
-/// The sign-in form. Works without JavaScript (a plain form post) and with it (a server action).
+const LOGIN_URL: &str = <Login as ServerFn>::PATH;
+
+/// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let hint = Resource::new(|| (), |_| demo_hint());
-    let error = move || match login.value().get() {
-        Some(Err(e)) => Some(e),
+    let (next, error) = {
+        let query = query.read_untracked();
+        let error = query
+            .get_str("__err")
+            .filter(|_| query.get_str("__path") == Some(LOGIN_URL))
+            .map(ServerFnUrlError::<AppError>::decode_err);
+        (query.get("next").unwrap_or_default(), error)
+    };
+    let field_error = |field: &str| match &error {
+        Some(AppError::Validation {
+            field: Some(f),
+            message,
+        }) if f == field => Some(message.clone()),
         _ => None,
     };
-    let field_error = move |field: &'static str| {
-        move || match error() {
-            Some(AppError::Validation {
-                field: Some(f),
-                message,
-            }) if f == field => Some(message),
-            _ => None,
-        }
-    };
-    let general_error = move || match error() {
+    let (email_error, password_error, tenant_error) = (
+        field_error("email"),
+        field_error("password"),
+        field_error("tenant"),
+    );
+    let general_error = match &error {
         Some(AppError::Validation { field: Some(_), .. }) | None => None,
         Some(e) => Some(e.to_string()),
     };
-
+    let hint = Resource::new(|| (), |_| demo_hint());
     view! {
         <Title text="Sign in"/>
         <main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h1 class="text-xl font-semibold">"Provisioning console"</h1>
             <p class="mb-4 text-sm text-slate-600">"Sign in with your administrator account."</p>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let hint = hint.await.ok().flatten();
-                    let tenant = hint.as_ref().map(|h| h.tenant_id.to_string()).unwrap_or_default();
-                    let demo = hint.map(|h| view! {
-                        <p class="mb-3 rounded bg-amber-50 p-2 text-xs text-amber-900">
-                            "Demo data: sign in as " <code>{h.email}</code> " (the password is printed by the server at start)."
-                        </p>
-                    });
-                    view! {
-                        {demo}
-                        <ActionForm action=login attr:class="space-y-3">
-                            <input type="hidden" name="next" value=next/>
-                            <Field label="Email" name="email" kind="email" autocomplete="username" value=String::new() error=field_error("email")/>
-                            <Field label="Password" name="password" kind="password" autocomplete="current-password" value=String::new() error=field_error("password")/>
-                            <Field label="Tenant" name="tenant" kind="text" autocomplete="organization" value=tenant error=field_error("tenant")/>
-                            <p role="alert" class="text-sm text-rose-700">{general_error}</p>
-                            <button
-                                type="submit"
-                                class="w-full rounded bg-slate-900 px-4 py-2 font-medium text-white disabled:opacity-60"
-                                disabled=move || login.pending().get()
-                            >
-                                {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                            </button>
-                        </ActionForm>
-                    }
-                })}
+                {move || {
+                    let (next, email_error, password_error, tenant_error, general_error) = (
+                        next.clone(),
+                        email_error.clone(),
+                        password_error.clone(),
+                        tenant_error.clone(),
+                        general_error.clone(),
+                    );
+                    Suspend::new(async move {
+                        let hint = hint.await.ok().flatten();
+                        let tenant = hint.as_ref().map(|h| h.tenant_id.to_string()).unwrap_or_default();
+                        let demo = hint.map(|h| view! {
+                            <p class="mb-3 rounded bg-amber-50 p-2 text-xs text-amber-900">
+                                "Demo data: sign in as " <code>{h.email}</code> " (the password is printed by the server at start)."
+                            </p>
+                        });
+                        view! {
+                            {demo}
+                            <form method="post" action=LOGIN_URL class="space-y-3">
+                                <input type="hidden" name="next" value=next/>
+                                <Field label="Email" name="email" kind="email" autocomplete="username" value=String::new() error=email_error/>
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" value=String::new() error=password_error/>
+                                <Field label="Tenant" name="tenant" kind="text" autocomplete="organization" value=tenant error=tenant_error/>
+                                <p role="alert" class="text-sm text-rose-700">{general_error}</p>
+                                <button type="submit" class="w-full rounded bg-slate-900 px-4 py-2 font-medium text-white">
+                                    "Sign in"
+                                </button>
+                            </form>
+                        }
+                    })
+                }}
             </Suspense>
         </main>
     }
 }
 
 #[component]
-fn Field<E, R>(
+fn Field(
     label: &'static str,
     name: &'static str,
     kind: &'static str,
     autocomplete: &'static str,
     value: String,
-    error: E,
-) -> impl IntoView
-where
-    E: Fn() -> Option<R> + Send + Sync + Copy + 'static,
-    R: IntoView + 'static,
-{
+    error: Option<String>,
+) -> impl IntoView {
     let id = format!("login-{name}");
     let error_id = format!("{id}-error");
     view! {
@@ -94,9 +106,9 @@ where
                 required
                 autocomplete=autocomplete
                 value=value
-                aria-invalid=move || error().is_some().to_string()
+                aria-invalid=error.is_some().to_string()
                 aria-describedby=error_id.clone()
-                class="mt-1 w-full rounded border border-slate-300 px-3 py-2"
+                class="mt-1 w-full rounded border border-slate-300 px-2 py-2"
             />
             <p id=error_id class="text-sm text-rose-700">{error}</p>
         </div>

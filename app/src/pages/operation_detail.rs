@@ -10,9 +10,10 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::api::{get_operation, list_connectors, operation_attempts, operation_logs};
 use crate::components::{
-    common::{use_interval, ErrorPanel, Field, Loading, Timestamp},
+    common::{ErrorPanel, Field, Loading, Timestamp},
     json_tree::JsonTree,
-    operation_actions::{use_operation_actions, OperationActionButtons},
+    live::{LiveRegion, PollEvery},
+    operation_actions::OperationActionButtons,
     operations::OperationStatusBadge,
 };
 use crate::error::AppError;
@@ -25,7 +26,11 @@ fn is_moving(status: OperationStatus) -> bool {
     )
 }
 
-/// The operation detail page.
+/// How often the page follows an operation that is still moving.
+const MOVING_POLL_MS: u32 = 2000;
+
+/// The operation detail page: server rendered, in a live region that follows the operation while it moves
+/// and re-renders after an action.
 #[component]
 pub fn OperationDetailPage() -> impl IntoView {
     let params = use_params_map();
@@ -37,32 +42,19 @@ pub fn OperationDetailPage() -> impl IntoView {
             ))
         })
     });
-    let version = RwSignal::new(0u32);
-    let refresh = Callback::new(move |_| version.update(|v| *v += 1));
-
     let operation = Resource::new(
-        move || (id.get(), version.get()),
-        |(id, _)| async move { get_operation(id?).await },
+        move || id.get(),
+        |id| async move { get_operation(id?).await },
     );
     let attempts = Resource::new(
-        move || (id.get(), version.get()),
-        |(id, _)| async move { operation_attempts(id?).await },
+        move || id.get(),
+        |id| async move { operation_attempts(id?).await },
     );
     let logs = Resource::new(
-        move || (id.get(), version.get()),
-        |(id, _)| async move { operation_logs(id?).await },
+        move || id.get(),
+        |id| async move { operation_logs(id?).await },
     );
     let connectors = Resource::new(|| (), |_| list_connectors());
-    let actions = use_operation_actions(refresh);
-
-    let moving = Signal::derive(move || {
-        operation
-            .get()
-            .and_then(|r| r.ok())
-            .map(|op| is_moving(op.status))
-            .unwrap_or(false)
-    });
-    use_interval(2000, moving, move || version.update(|v| *v += 1));
 
     view! {
         <Title text="Operation"/>
@@ -84,7 +76,13 @@ pub fn OperationDetailPage() -> impl IntoView {
                 });
                 let attempts = attempts.await;
                 let logs = logs.await;
-                view! { <Detail op connector_name attempts logs actions/> }.into_any()
+                view! {
+                    <LiveRegion id="operation">
+                        {is_moving(op.status).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
+                        <Detail op connector_name attempts logs/>
+                    </LiveRegion>
+                }
+                .into_any()
             })}
         </Transition>
     }
@@ -96,13 +94,13 @@ fn Detail(
     connector_name: Option<String>,
     attempts: Result<AttemptList, AppError>,
     logs: Result<LogList, AppError>,
-    actions: crate::components::operation_actions::OperationActions,
 ) -> impl IntoView {
     let title = format!(
         "{} {} operation",
         op.operation_type.label(),
         op.object_class
     );
+    let subject = format!("{} operation", op.operation_type.label().to_lowercase());
     let payload = op.payload.clone();
     let connector = connector_name.unwrap_or_else(|| "deleted connector".to_owned());
     let user = op.user_id.to_string();
@@ -142,7 +140,7 @@ fn Detail(
             </div>
             <div class="flex items-center gap-3">
                 <span aria-label="Status"><OperationStatusBadge status=op.status/></span>
-                <OperationActionButtons operation=op.clone() actions/>
+                <OperationActionButtons id=op.id status=op.status subject/>
             </div>
         </header>
         {op.error_message.clone().map(|e| view! {

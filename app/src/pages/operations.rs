@@ -8,38 +8,33 @@ use dto::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::api::{list_connectors, list_operations, operation_stats};
 use crate::components::{
-    common::{submit_on_change, use_interval, ConnectorSelect, ErrorPanel, Loading, Pagination},
+    common::{AutoSubmit, ConnectorSelect, ErrorPanel, Loading, Pagination},
+    live::{LiveRegion, PollEvery},
     operations::{OperationsTable, QueueStatsCards},
 };
 use crate::params::{date_input_value, operation_query, with_params};
 
 const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
 /// How often the live view refreshes.
-const LIVE_INTERVAL_MS: u64 = 5000;
+const LIVE_INTERVAL_MS: u32 = 5000;
 
-/// The operations queue page.
+/// The operations queue page. Server rendered; the filter bar applies on change (an island), and with the
+/// auto-refresh switch on, the statistics and the table re-render from the server every 5 s (a live region).
 #[component]
 pub fn OperationsPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| operation_query(&params.read()));
 
     let live = Memo::new(move |_| params.read().get_str("live") == Some("1"));
-    let tick = RwSignal::new(0u32);
-    use_interval(LIVE_INTERVAL_MS, live.into(), move || {
-        tick.update(|t| *t += 1)
-    });
 
     let connectors = Resource::new(|| (), |_| list_connectors());
     let operations = Resource::new(
-        move || (query.get(), tick.get()),
-        |(query, _)| async move {
+        move || query.get(),
+        |query| async move {
             match query {
                 Ok(query) => list_operations(query).await,
                 Err(e) => Err(e),
@@ -47,8 +42,8 @@ pub fn OperationsPage() -> impl IntoView {
         },
     );
     let stats = Resource::new(
-        move || (query.get().ok().and_then(|q| q.connector_id), tick.get()),
-        |(connector, _)| operation_stats(connector),
+        move || query.get().ok().and_then(|q| q.connector_id),
+        operation_stats,
     );
     let live_href = move || {
         let flag = (!live.get()).then(|| "1".to_owned());
@@ -75,6 +70,18 @@ pub fn OperationsPage() -> impl IntoView {
                 {move || if live.get() { "Auto-refresh on (every 5 s)" } else { "Auto-refresh off" }}
             </A>
         </div>
+        <Transition fallback=|| view! { <Loading what="connectors"/> }>
+            {move || {
+                let current = query.get().unwrap_or_default();
+                let live = live.get();
+                Suspend::new(async move {
+                    let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
+                    view! { <Filters connectors=list current live/> }
+                })
+            }}
+        </Transition>
+        <LiveRegion id="operations">
+        {move || live.get().then(|| view! { <PollEvery ms=LIVE_INTERVAL_MS/> })}
         <section aria-labelledby="stats-heading" class="mb-6">
             <h2 id="stats-heading" class="sr-only">"Statistics"</h2>
             <Transition fallback=|| view! { <Loading what="statistics"/> }>
@@ -91,17 +98,6 @@ pub fn OperationsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        <Transition fallback=|| view! { <Loading what="connectors"/> }>
-            // Read the URL outside the future so the filter bar follows it (back button, pagination links).
-            {move || {
-                let current = query.get().unwrap_or_default();
-                let live = live.get();
-                Suspend::new(async move {
-                    let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
-                    view! { <Filters connectors=list current live/> }
-                })
-            }}
-        </Transition>
         <Transition fallback=|| view! { <Loading what="operations"/> }>
             {move || Suspend::new(async move {
                 let names: HashMap<ConnectorId, String> = connectors
@@ -123,10 +119,11 @@ pub fn OperationsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </LiveRegion>
     }
 }
 
-/// The filter bar: a GET form, so filters live in the URL and work before hydration too.
+/// The filter bar: a GET form, so filters live in the URL and work before the WASM arrives too.
 #[component]
 fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> impl IntoView {
     let connector = current
@@ -143,12 +140,13 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
     let sort = current.sort.unwrap_or_default();
     let limit = current.limit.unwrap_or(DEFAULT_LIMIT);
     view! {
-        <Form method="GET" action="/connectors/operations">
+        <AutoSubmit>
+        <form method="get" action="/connectors/operations">
             <div class="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm">
                 <ConnectorSelect connectors selected=connector/>
                 <label class="flex flex-col gap-1">
                     "Status"
-                    <select name="status" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                    <select name="status" class="rounded border border-slate-300 px-2 py-1">
                         <option value="" selected=status.is_empty()>"All statuses"</option>
                         {OperationStatus::ALL
                             .iter()
@@ -158,7 +156,7 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
                 </label>
                 <label class="flex flex-col gap-1">
                     "Type"
-                    <select name="operation_type" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                    <select name="operation_type" class="rounded border border-slate-300 px-2 py-1">
                         <option value="" selected=kind.is_empty()>"All types"</option>
                         {OperationType::ALL
                             .iter()
@@ -176,7 +174,7 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
                 </label>
                 <label class="flex flex-col gap-1">
                     "Sort"
-                    <select name="sort" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                    <select name="sort" class="rounded border border-slate-300 px-2 py-1">
                         {OperationSort::ALL
                             .iter()
                             .map(|o| view! { <option value=o.as_str() selected=sort == *o>{o.label()}</option> })
@@ -185,7 +183,7 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
                 </label>
                 <label class="flex flex-col gap-1">
                     "Rows per page"
-                    <select name="limit" class="rounded border border-slate-300 px-2 py-1" on:change=submit_on_change>
+                    <select name="limit" class="rounded border border-slate-300 px-2 py-1">
                         {PAGE_SIZES
                             .iter()
                             .map(|n| view! { <option value=n.to_string() selected=limit == *n>{n.to_string()}</option> })
@@ -195,6 +193,7 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
                 {live.then(|| view! { <input type="hidden" name="live" value="1"/> })}
                 <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-white">"Apply filters"</button>
             </div>
-        </Form>
+        </form>
+        </AutoSubmit>
     }
 }
