@@ -1,4 +1,4 @@
-import { test, expect, hydrated, fillLogin, ADMIN, VIEWER, TENANT } from "./fixtures";
+import { test, expect, hydrated, fillLogin, settled, ADMIN, VIEWER, TENANT } from "./fixtures";
 
 test("admin signs in, sees the queue, filters by status, keeps the filter on reload, signs out", async ({ page, context }) => {
   // Signed out: the console sends us to the login page and remembers where we were going.
@@ -27,6 +27,7 @@ test("admin signs in, sees the queue, filters by status, keeps the filter on rel
   // Picking a status applies it at once (no "Apply filters"), and the filter bar keeps the value.
   await page.getByLabel("Status").selectOption("failed");
   await expect(page).toHaveURL(/status=failed/);
+  await settled(page);
   await expect(page.getByLabel("Status")).toHaveValue("failed");
   await expect(rows.first()).toBeVisible();
   const statuses = await rows.locator("[data-status]").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));

@@ -65,3 +65,8 @@ export async function signIn(page: Page, next = "/connectors/operations") {
   await expect(page).toHaveURL(new RegExp(`${next.replace(/[?]/g, "\\?")}$`));
   await hydrated(page);
 }
+
+/** Waits until no live region of the page is re-rendering (after a filter change applied in place). */
+export async function settled(page: Page) {
+  await expect(page.locator('[data-live-region][aria-busy="true"]')).toHaveCount(0);
+}

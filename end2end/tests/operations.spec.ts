@@ -1,4 +1,4 @@
-import { test, expect, signIn } from "./fixtures";
+import { test, expect, signIn, settled } from "./fixtures";
 
 // Quickstart scenarios 1-4, driven as an admin would, against the real server and embedded engine.
 const rows = (page: Page) => page.getByRole("table", { name: "Provisioning operations" }).locator("tbody tr");
@@ -9,8 +9,10 @@ test("scenario 1: filters narrow the queue, and a row opens its detail", async (
   await signIn(page);
   await page.getByLabel("Connector").selectOption({ label: "Corporate Directory" });
   await expect(page).toHaveURL(/connector_id=/);
+  await settled(page);
   await page.getByLabel("Type").selectOption("create");
   await expect(page).toHaveURL(/operation_type=create/);
+  await settled(page);
   const types = await rows(page).locator("td:first-child").allInnerTexts();
   expect(types.length).toBeGreaterThan(0);
   expect(new Set(types.map((t) => t.trim()))).toEqual(new Set(["Create"]));
@@ -21,6 +23,7 @@ test("scenario 1: filters narrow the queue, and a row opens its detail", async (
   await page.getByLabel("From").fill("2099-01-01");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await expect(page).toHaveURL(/from_date=2099-01-01/);
+  await settled(page);
   await expect(page.getByText("No operations match these filters.")).toBeVisible();
 
   // Back to all, then open the first row.
@@ -77,6 +80,7 @@ test("scenario 4: statistics follow the connector filter", async ({ page }) => {
   expect(allAwaiting).toBeGreaterThan(0);
   await page.getByLabel("Connector").selectOption({ label: "Corporate Directory" });
   await expect(page).toHaveURL(/connector_id=/);
+  await settled(page);
   // Only Cloud CRM (offline) has operations awaiting their system.
   await expect(stat("Awaiting system")).toHaveText("0");
   await page.getByLabel("Connector").selectOption({ label: "Cloud CRM" });
@@ -88,6 +92,7 @@ test("cancelling a pending operation asks first, then cancels it", async ({ page
   await signIn(page, "/connectors/operations?status=pending");
   await page.getByLabel("Connector").selectOption({ label: "Legacy HR" });
   await expect(page).toHaveURL(/connector_id=/);
+  await settled(page);
   await expect(rows(page).first()).toBeVisible();
   await rows(page).first().locator("a").first().click();
   await expect(page.getByLabel("Status", { exact: true })).toContainText("Pending");
@@ -111,9 +116,11 @@ test("auto-refresh: the statistics and the table follow what another tab does, w
   await signIn(page, "/connectors/operations?status=pending");
   await page.getByLabel("Connector").selectOption({ label: "Legacy HR" });
   await expect(page).toHaveURL(/connector_id=/);
+  await settled(page);
   await page.getByRole("switch").click();
   await expect(page).toHaveURL(/live=1/);
   await expect(page).toHaveURL(/connector_id=/);
+  await settled(page);
   await expect(page.getByRole("switch")).toHaveAttribute("aria-checked", "true");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   const pending = page.locator('[data-stat="Pending"]');

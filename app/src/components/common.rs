@@ -136,21 +136,38 @@ pub fn Field(#[prop(into)] label: String, children: Children) -> impl IntoView {
     }
 }
 
-/// Wraps a GET filter form: picking a value in one of its selects applies the filters at once (a page load
-/// with the new URL). Before the WASM arrives, and for dates, the form's own button does the same.
+/// Wraps a GET filter form: picking a value in one of its selects applies the filters at once, and so does
+/// its button. On a page with live regions the new URL is pushed to the history and the regions re-render
+/// from the server in place (no page load, the focus stays); elsewhere, and before the WASM arrives, the
+/// form does what a GET form does: a page load with the new URL.
 #[island]
 pub fn AutoSubmit(children: Children) -> impl IntoView {
-    let submit_on_change = |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
+    use wasm_bindgen::JsCast;
+    let apply = |form: web_sys::HtmlFormElement| {
+        if !crate::components::live::navigate_in_place(&form) {
+            let _ = form.request_submit();
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
         let form = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
             .and_then(|select| select.form());
         if let Some(form) = form {
-            let _ = form.request_submit();
+            apply(form);
         }
     };
-    view! { <div on:change=submit_on_change>{children()}</div> }
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+        if let Some(form) = form {
+            if crate::components::live::navigate_in_place(&form) {
+                ev.prevent_default();
+            }
+        }
+    };
+    view! { <div on:change=on_change on:submit=on_submit>{children()}</div> }
 }
 
 /// The "Connector" filter of a GET form (`connector_id`); inside [`AutoSubmit`] it applies on change.

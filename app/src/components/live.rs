@@ -21,6 +21,12 @@ pub fn request_refresh() {
     }
 }
 
+/// Applies a GET form by pushing its URL to the history and re-rendering the page's live regions from it.
+/// False (nothing done) where the page has no live region: the caller then lets the form navigate.
+pub fn navigate_in_place(form: &web_sys::HtmlFormElement) -> bool {
+    browser::navigate_in_place(form)
+}
+
 /// Inside a live region: refresh it every `ms` milliseconds while the tab is visible.
 #[component]
 pub fn PollEvery(ms: u32) -> impl IntoView {
@@ -31,25 +37,42 @@ pub fn PollEvery(ms: u32) -> impl IntoView {
 #[island]
 pub fn LiveRegion(#[prop(into)] id: String, children: Children) -> impl IntoView {
     let root = NodeRef::<html::Div>::new();
-    let busy = RwSignal::new(false);
+    let busy = StoredValue::new(false);
+    // A refresh asked for while one is running (a second filter change): run once more after it.
+    let again = StoredValue::new(false);
     let failed = RwSignal::new(false);
     let last = StoredValue::new(0f64);
 
+    fn refresh_now(
+        id: String,
+        root: NodeRef<html::Div>,
+        busy: StoredValue<bool>,
+        again: StoredValue<bool>,
+        failed: RwSignal<bool>,
+        last: StoredValue<f64>,
+    ) {
+        if busy.get_value() {
+            again.set_value(true);
+            return;
+        }
+        busy.set_value(true);
+        set_busy(root, true);
+        last.set_value(now_ms());
+        leptos::task::spawn_local(async move {
+            let outcome = browser::refresh(&id, root.get_untracked()).await;
+            failed.set(matches!(outcome, Outcome::Failed));
+            busy.set_value(false);
+            if again.get_value() {
+                again.set_value(false);
+                refresh_now(id, root, busy, again, failed, last);
+            } else {
+                set_busy(root, false);
+            }
+        });
+    }
     let refresh = {
         let id = id.clone();
-        move || {
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            last.set_value(now_ms());
-            let id = id.clone();
-            leptos::task::spawn_local(async move {
-                let outcome = browser::refresh(&id, root.get_untracked()).await;
-                failed.set(matches!(outcome, Outcome::Failed));
-                busy.set(false);
-            });
-        }
+        move || refresh_now(id.clone(), root, busy, again, failed, last)
     };
 
     let listener = window_event_listener(Custom::<web_sys::Event>::new(REFRESH_EVENT), {
@@ -57,6 +80,12 @@ pub fn LiveRegion(#[prop(into)] id: String, children: Children) -> impl IntoView
         move |_| refresh()
     });
     on_cleanup(move || listener.remove());
+    // Back and forward between URLs pushed by filter forms: show the state of the URL returned to.
+    let history = window_event_listener(leptos::ev::popstate, {
+        let refresh = refresh.clone();
+        move |_| refresh()
+    });
+    on_cleanup(move || history.remove());
 
     Effect::new(move |_| {
         let refresh = refresh.clone();
@@ -65,10 +94,11 @@ pub fn LiveRegion(#[prop(into)] id: String, children: Children) -> impl IntoView
                 if document().hidden() {
                     return;
                 }
-                // Never pull the content from under an admin who has a dialog of it open.
+                // Never pull the content from under an admin who has a dialog of it open or is filling
+                // in one of its fields.
                 let due = root
                     .get_untracked()
-                    .filter(|el| !browser::has_open_dialog(el))
+                    .filter(|el| !browser::has_open_dialog(el) && !browser::is_editing_in(el))
                     .and_then(|el| browser::poll_interval_ms(&el))
                     .is_some_and(|ms| now_ms() - last.get_value() >= ms);
                 if due {
@@ -85,12 +115,20 @@ pub fn LiveRegion(#[prop(into)] id: String, children: Children) -> impl IntoView
     last.set_value(now_ms());
 
     view! {
-        <div node_ref=root data-live-region=id aria-busy=move || busy.get().to_string()>
+        <div node_ref=root data-live-region=id aria-busy="false">
             <p role="status" class="mb-2 text-sm text-amber-800" class:hidden=move || !failed.get()>
                 "Could not refresh: the console's server did not answer. Showing the last data; retrying."
             </p>
             {children()}
         </div>
+    }
+}
+
+/// `aria-busy` is set on the element at once (not through a signal and an effect), so that anyone who saw
+/// the URL change also sees the region busy until the new content is in.
+fn set_busy(root: NodeRef<html::Div>, on: bool) {
+    if let Some(el) = root.get_untracked() {
+        let _ = el.set_attribute("aria-busy", if on { "true" } else { "false" });
     }
 }
 
@@ -133,6 +171,57 @@ mod browser {
             .map(f64::from)
     }
 
+    /// Whether the focus is in a form field inside the region.
+    pub fn is_editing_in(region: &web_sys::Element) -> bool {
+        leptos::prelude::document()
+            .active_element()
+            .filter(|el| region.contains(Some(el)))
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+    }
+
+    /// See [`super::navigate_in_place`].
+    pub fn navigate_in_place(form: &web_sys::HtmlFormElement) -> bool {
+        let document = leptos::prelude::document();
+        if document
+            .query_selector("[data-live-region]")
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            return false;
+        }
+        let Ok(data) = web_sys::FormData::new_with_form(form) else {
+            return false;
+        };
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else {
+            return false;
+        };
+        // Empty values mean "any": leave them out of the URL, as the server does in its links.
+        let keys: Vec<String> = js_sys::Array::from(&params.keys())
+            .iter()
+            .filter_map(|k| k.as_string())
+            .collect();
+        for key in keys {
+            if params.get(&key).is_some_and(|v| v.is_empty()) {
+                params.delete(&key);
+            }
+        }
+        let query = String::from(params.to_string());
+        let url = if query.is_empty() {
+            form.action()
+        } else {
+            format!("{}?{query}", form.action())
+        };
+        let pushed = leptos::prelude::window()
+            .history()
+            .and_then(|h| h.push_state_with_url(&JsValue::NULL, "", Some(&url)));
+        if pushed.is_err() {
+            return false;
+        }
+        super::request_refresh();
+        true
+    }
+
     /// Whether a `<dialog>` inside the region is open.
     pub fn has_open_dialog(region: &web_sys::Element) -> bool {
         region
@@ -151,7 +240,11 @@ mod browser {
                     let unchanged = children.get_attribute("data-fetched-hash").as_deref()
                         == Some(fingerprint(&html).as_str());
                     if !unchanged {
+                        let focused = focused_field_in(&children);
                         children.set_inner_html(&html);
+                        if let Some(selector) = focused {
+                            refocus(&children, &selector);
+                        }
                         let _ = children.set_attribute("data-fetched-hash", &fingerprint(&html));
                         hydrate_islands_in(&children);
                     }
@@ -163,6 +256,31 @@ mod browser {
                 Outcome::Reloaded
             }
             Err(_) => Outcome::Failed,
+        }
+    }
+
+    /// A selector for the focused element, when it is a named field or has an id inside `root`.
+    fn focused_field_in(root: &web_sys::Element) -> Option<String> {
+        let el = leptos::prelude::document().active_element()?;
+        if !root.contains(Some(&el)) {
+            return None;
+        }
+        match (el.get_attribute("id"), el.get_attribute("name")) {
+            (Some(id), _) if !id.is_empty() => Some(format!("[id=\"{id}\"]")),
+            (_, Some(name)) if !name.is_empty() => Some(format!("[name=\"{name}\"]")),
+            _ => None,
+        }
+    }
+
+    /// Gives the focus back to the element that matches `selector` in the new content.
+    fn refocus(root: &web_sys::Element, selector: &str) {
+        if let Some(el) = root
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
         }
     }
 
@@ -242,6 +360,14 @@ mod browser {
     }
 
     pub fn has_open_dialog(_: &web_sys::Element) -> bool {
+        false
+    }
+
+    pub fn is_editing_in(_: &web_sys::Element) -> bool {
+        false
+    }
+
+    pub fn navigate_in_place(_: &web_sys::HtmlFormElement) -> bool {
         false
     }
 

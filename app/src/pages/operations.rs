@@ -63,6 +63,9 @@ pub fn OperationsPage() -> impl IntoView {
 
     view! {
         <Title text="Operations"/>
+        // The whole page is one live region: a filter change or the auto-refresh re-renders it in place.
+        <LiveRegion id="operations">
+        {move || live.get().then(|| view! { <PollEvery ms=LIVE_INTERVAL_MS/> })}
         <div class="mb-4 flex items-center justify-between">
             <h1 class="text-2xl font-semibold">"Operations"</h1>
             <A href=live_href attr:role="switch" attr:aria-checked=move || live.get().to_string() attr:class="flex items-center gap-2 rounded border bg-white px-3 py-1.5 text-sm hover:bg-slate-100">
@@ -80,8 +83,6 @@ pub fn OperationsPage() -> impl IntoView {
                 })
             }}
         </Transition>
-        <LiveRegion id="operations">
-        {move || live.get().then(|| view! { <PollEvery ms=LIVE_INTERVAL_MS/> })}
         <section aria-labelledby="stats-heading" class="mb-6">
             <h2 id="stats-heading" class="sr-only">"Statistics"</h2>
             <Transition fallback=|| view! { <Loading what="statistics"/> }>
