@@ -270,6 +270,42 @@ pub struct ResolveOperation {
     pub resolution_notes: Option<String>,
 }
 
+/// The most characters resolution notes may have.
+pub const MAX_RESOLUTION_NOTES: usize = 2000;
+
+impl ResolveOperation {
+    /// The request for what an admin typed: trimmed; blank means no notes.
+    pub fn from_notes(notes: &str) -> Self {
+        let notes = notes.trim();
+        Self {
+            resolution_notes: (!notes.is_empty()).then(|| notes.to_owned()),
+        }
+    }
+
+    /// The one rule for resolution notes (console, BFF and engine alike): at most
+    /// [`MAX_RESOLUTION_NOTES`] characters, and no control characters other than line breaks and tabs.
+    pub fn validate(self) -> Result<Self, crate::ErrorBody> {
+        if let Some(notes) = &self.resolution_notes {
+            if notes.chars().count() > MAX_RESOLUTION_NOTES {
+                return Err(crate::ErrorBody::validation(
+                    "resolution_notes",
+                    format!("Resolution notes are limited to {MAX_RESOLUTION_NOTES} characters."),
+                ));
+            }
+            if notes
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                return Err(crate::ErrorBody::validation(
+                    "resolution_notes",
+                    "Resolution notes may hold text, line breaks and tabs, but no other control characters.",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// One execution of an operation against its connector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionAttempt {
@@ -388,5 +424,28 @@ impl From<RawLogList> for LogList {
         match raw {
             RawLogList::Wrapped { logs } | RawLogList::Bare(logs) => Self { logs },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_notes_rule() {
+        assert_eq!(ResolveOperation::from_notes("  ").resolution_notes, None);
+        let ok = "Created by hand.\n\tTicket 42".to_owned();
+        assert!(ResolveOperation::from_notes(&ok).validate().is_ok());
+        let long = "x".repeat(MAX_RESOLUTION_NOTES + 1);
+        let err = ResolveOperation::from_notes(&long).validate().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("resolution_notes"));
+        assert!(
+            ResolveOperation::from_notes(&"é".repeat(MAX_RESOLUTION_NOTES))
+                .validate()
+                .is_ok()
+        );
+        assert!(ResolveOperation::from_notes("bell \u{7}")
+            .validate()
+            .is_err());
     }
 }

@@ -16,8 +16,16 @@ test("an admin takes a directory offline and back through fault injection", asyn
   await row.getByRole("button", { name: "Fault injection for Corporate Directory" }).click();
   await expect(dialog.getByLabel("Offline")).toBeChecked();
   await dialog.getByLabel("Error rate (%)").fill("150");
+  const saves: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().includes("/api/update_connector_settings")) saves.push(r.url());
+  });
   await dialog.getByRole("button", { name: "Save settings" }).click();
-  // The browser refuses an out-of-range number before anything is sent; the connector stays offline.
+  // The browser refuses an out-of-range number before anything is sent: it says why, nothing leaves.
+  const message = await dialog.getByLabel("Error rate (%)").evaluate((el) => (el as HTMLInputElement).validationMessage);
+  expect(message).not.toBe("");
+  await expect(dialog).toBeVisible();
+  expect(saves).toEqual([]);
   await expect(row).toContainText("Offline");
   await dialog.getByLabel("Error rate (%)").fill("0");
   await dialog.getByLabel("Offline").uncheck();

@@ -1,6 +1,16 @@
 import { test, expect, signIn, settled } from "./fixtures";
+import type { Page } from "@playwright/test";
 
 // Quickstart scenarios 1-4, driven as an admin would, against the real server and embedded engine.
+/** The cells of the operations table's column headed `name` (found by its header, not its position). */
+async function column(page: Page, name: string) {
+  const table = page.getByRole("table", { name: "Provisioning operations" });
+  const headers = (await table.locator("thead th").allInnerTexts()).map((h) => h.trim().toLowerCase());
+  const index = headers.indexOf(name.toLowerCase());
+  expect(index, `column ${name} in ${headers}`).toBeGreaterThanOrEqual(0);
+  return table.locator(`tbody tr td:nth-child(${index + 1})`);
+}
+
 const rows = (page: Page) => page.getByRole("table", { name: "Provisioning operations" }).locator("tbody tr");
 const statusesOf = (page: Page) =>
   rows(page).locator("[data-status]").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
@@ -13,10 +23,10 @@ test("scenario 1: filters narrow the queue, and a row opens its detail", async (
   await page.getByLabel("Type").selectOption("create");
   await expect(page).toHaveURL(/operation_type=create/);
   await settled(page);
-  const types = await rows(page).locator("td:first-child").allInnerTexts();
+  const types = await (await column(page, "Type")).allInnerTexts();
   expect(types.length).toBeGreaterThan(0);
   expect(new Set(types.map((t) => t.trim()))).toEqual(new Set(["Create"]));
-  const connectors = await rows(page).locator("td:nth-child(3)").allInnerTexts();
+  const connectors = await (await column(page, "Connector")).allInnerTexts();
   expect(new Set(connectors.map((t) => t.trim()))).toEqual(new Set(["Corporate Directory"]));
 
   // A date range in the future matches nothing, and says so.

@@ -92,10 +92,34 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// What an administrator can do to an operation.
+    OperationAction, "operation action" {
+        Retry = "retry" => "Retry",
+        Cancel = "cancel" => "Cancel",
+        Resolve = "resolve" => "Resolve",
+    }
+}
+
 impl OperationStatus {
-    /// True when the operation will not run again unless an admin acts.
-    pub const fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Resolved | Self::Cancelled)
+    /// Whether an administrator may `action` an operation in this status: the one rule, used by the engine's
+    /// lifecycle and by the console to decide which buttons to offer.
+    pub const fn allows(self, action: OperationAction) -> bool {
+        matches!(
+            (action, self),
+            (OperationAction::Retry, Self::Failed | Self::DeadLetter)
+                | (OperationAction::Cancel, Self::Pending)
+                | (OperationAction::Resolve, Self::DeadLetter)
+        )
+    }
+
+    /// False while the operation moves on its own (queued, running, waiting for its system); true once only
+    /// an administrator can change it.
+    pub const fn is_settled(self) -> bool {
+        !matches!(
+            self,
+            Self::Pending | Self::InProgress | Self::AwaitingSystem
+        )
     }
 }
 
@@ -237,6 +261,7 @@ mod tests {
     fn every_enum_round_trips_every_member() {
         round_trips(&OperationType::ALL);
         round_trips(&OperationStatus::ALL);
+        round_trips(&OperationAction::ALL);
         round_trips(&DiscrepancyType::ALL);
         round_trips(&RemediationAction::ALL);
         round_trips(&RemediationDirection::ALL);
@@ -263,6 +288,32 @@ mod tests {
         );
         assert_eq!(OperationStatus::ALL.len(), 8);
         assert_eq!(DiscrepancyType::ALL.len(), 6);
+    }
+
+    #[test]
+    fn which_actions_each_status_allows() {
+        use OperationAction::*;
+        use OperationStatus::*;
+        let table: [(OperationStatus, &[OperationAction], bool); 8] = [
+            (Pending, &[Cancel], false),
+            (InProgress, &[], false),
+            (AwaitingSystem, &[], false),
+            (Failed, &[Retry], true),
+            (DeadLetter, &[Retry, Resolve], true),
+            (Completed, &[], true),
+            (Resolved, &[], true),
+            (Cancelled, &[], true),
+        ];
+        for (status, allowed, settled) in table {
+            for action in OperationAction::ALL {
+                assert_eq!(
+                    status.allows(action),
+                    allowed.contains(&action),
+                    "{status} {action}"
+                );
+            }
+            assert_eq!(status.is_settled(), settled, "{status}");
+        }
     }
 
     #[test]

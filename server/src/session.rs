@@ -24,7 +24,8 @@ use crate::AppState;
 
 /// Seconds before expiry at which an access token counts as expired (clock skew, request time).
 const EXPIRY_MARGIN_SECS: i64 = 15;
-/// How long the result of a refresh is kept for requests that still carry the old refresh token.
+/// How long a successful refresh is kept for requests that still carry the old refresh token (a failure is
+/// never kept: one upstream blip must not sign every open tab out).
 const REFRESH_RESULT_TTL: Duration = Duration::from_secs(30);
 
 type RefreshSlot = Arc<OnceCell<Result<TokenPair, ClientError>>>;
@@ -53,9 +54,23 @@ impl RefreshCoordinator {
                 .1
                 .clone()
         };
-        slot.get_or_init(|| api.refresh(refresh_token))
+        let result = slot
+            .get_or_init(|| api.refresh(refresh_token))
             .await
-            .clone()
+            .clone();
+        if result.is_err() {
+            let mut map = self
+                .inflight
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if map
+                .get(refresh_token)
+                .is_some_and(|(_, s)| Arc::ptr_eq(s, &slot))
+            {
+                map.remove(refresh_token);
+            }
+        }
+        result
     }
 }
 

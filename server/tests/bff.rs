@@ -99,12 +99,10 @@ async fn login_sets_httponly_cookies_and_pages_hold_no_token() {
         "{location}"
     );
 
+    // A script's sign-in (no `Accept: text/html`): 200, and the page to go to in `Location`.
     let res = sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::LOCATION], "/connectors/operations");
     let cookies: Vec<String> = res
         .headers()
         .get_all(header::SET_COOKIE)
@@ -443,4 +441,53 @@ async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
         "the error travels in the URL: {location}"
     );
     assert!(res.headers().get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn a_failed_refresh_is_not_remembered() {
+    let c = console().await;
+    let api = ApiClient::new(&c._engine.base_url(), Timeouts::default()).unwrap();
+    let body = dto::LoginRequest {
+        email: c.demo.email.clone(),
+        password: c.demo.password.clone(),
+    };
+    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body).await.unwrap()
+    else {
+        panic!()
+    };
+    // The upstream is unreachable for a moment: that refresh fails...
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down = ApiClient::new(
+        &format!("http://{}", closed.local_addr().unwrap()),
+        Timeouts::default(),
+    )
+    .unwrap();
+    drop(closed);
+    let coordinator = RefreshCoordinator::default();
+    assert!(coordinator
+        .refresh(&down, &tokens.refresh_token)
+        .await
+        .is_err());
+    // ...and the next request, once it is back, refreshes for real instead of reusing the failure.
+    let pair = coordinator
+        .refresh(&api, &tokens.refresh_token)
+        .await
+        .expect("a failure must not be cached");
+    assert_ne!(pair.refresh_token, tokens.refresh_token);
+}
+
+#[tokio::test]
+async fn an_empty_login_form_names_the_missing_field() {
+    let c = console().await;
+    let res = browser()
+        .post(format!("{}/api/login", c.base))
+        .header(header::ORIGIN, &c.base)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["Validation"]["field"], "email", "{body}");
 }

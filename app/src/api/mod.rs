@@ -36,27 +36,44 @@ pub struct LoginHint {
     pub email: String,
 }
 
-/// Only same-site paths are followed after login (no open redirects).
+/// Where a refused or missing `next` sends a user after login.
+const HOME: &str = "/connectors/operations";
+
+/// Only same-site paths are followed after login (no open redirects). A path qualifies when it starts with one
+/// `/` (not `//`, not `/\`) and holds only the characters of a URL path and query, already percent-encoded:
+/// no control character (browsers drop tabs and newlines, so `/\t/evil.example` would become
+/// `//evil.example`), no space, no backslash, nothing outside ASCII. Anything else goes to the operations page.
 pub fn safe_next(next: Option<&str>) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c);
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !matches!(path.as_bytes().get(1), Some(b'/' | b'\\'))
+                && path.chars().all(allowed) =>
+        {
             path.to_owned()
         }
-        _ => "/connectors/operations".to_owned(),
+        _ => HOME.to_owned(),
     }
 }
 
 /// Signs in against the upstream and stores the tokens in HttpOnly cookies.
+/// Every field is optional here so that a missing one is a validation error naming it, not a 500.
 #[server(endpoint = "login")]
 pub async fn login(
-    email: String,
-    password: String,
-    tenant: String,
+    email: Option<String>,
+    password: Option<String>,
+    tenant: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    sign_in(email, password, tenant, next)
-        .await
-        .inspect_err(ssr::set_status)
+    sign_in(
+        email.unwrap_or_default(),
+        password.unwrap_or_default(),
+        tenant.unwrap_or_default(),
+        next,
+    )
+    .await
+    .inspect_err(ssr::set_status)
 }
 
 #[cfg(feature = "ssr")]
@@ -168,4 +185,43 @@ pub async fn current_user() -> Result<SignedInUser, AppError> {
 #[server]
 pub async fn demo_hint() -> Result<Option<LoginHint>, AppError> {
     Ok(ssr::state()?.demo.map(|d| (*d).clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_accepts_only_same_site_paths() {
+        for ok in [
+            "/connectors",
+            "/connectors/operations?status=failed&connector_id=0b1c",
+            "/connectors/operations/dlq?connector_id=a%20b",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok, "{ok}");
+        }
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/%09/evil.example\u{7f}",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            " /connectors",
+            "/connectors operations",
+            "/connectors\u{2028}",
+            "/caf\u{e9}",
+            "",
+        ] {
+            assert_eq!(
+                safe_next(Some(hostile)),
+                "/connectors/operations",
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(safe_next(None), "/connectors/operations");
+    }
 }

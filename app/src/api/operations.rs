@@ -105,16 +105,9 @@ pub async fn resolve_operation(
     notes: String,
 ) -> Result<OperationStatus, AppError> {
     let (session, api) = ssr::require_admin().await?;
-    let notes = notes.trim();
-    if notes.chars().count() > 2000 {
-        return Err(ssr::fail(AppError::invalid(
-            "notes",
-            "Resolution notes are limited to 2,000 characters.",
-        )));
-    }
-    let body = dto::ResolveOperation {
-        resolution_notes: (!notes.is_empty()).then(|| notes.to_owned()),
-    };
+    let body = dto::ResolveOperation::from_notes(&notes)
+        .validate()
+        .map_err(|e| ssr::fail(e.into()))?;
     api.resolve_operation(session.caller(), id, &body)
         .await
         .map(|op| op.status)

@@ -119,7 +119,7 @@ pub fn ResolveButton(
                 <textarea
                     id=notes_id
                     rows="4"
-                    maxlength="2000"
+                    maxlength=dto::MAX_RESOLUTION_NOTES.to_string()
                     class="w-full rounded border border-slate-300 p-2 text-sm"
                     prop:value=move || notes.get()
                     on:input=move |ev| notes.set(event_target_value(&ev))

@@ -10,11 +10,10 @@ use crate::api::{current_user, Logout, SignedInUser};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
-const NAV: [(&str, &str); 5] = [
+/// The sidebar: only pages that exist (conflicts and reconciliation join when their pages are built).
+const NAV: [(&str, &str); 3] = [
     ("/connectors/operations", "Operations"),
     ("/connectors/operations/dlq", "Dead letter queue"),
-    ("/connectors/conflicts", "Conflicts"),
-    ("/connectors/reconciliation", "Reconciliation"),
     ("/connectors", "Connectors"),
 ];
 

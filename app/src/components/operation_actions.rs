@@ -1,6 +1,9 @@
 //! Retry / Cancel / Resolve, offered only where the operation's status allows them.
 
-use dto::{enums::OperationStatus, OperationId};
+use dto::{
+    enums::{OperationAction, OperationStatus},
+    OperationId,
+};
 use leptos::prelude::*;
 
 use crate::api::{CancelOperation, ResolveOperation, RetryOperation};
@@ -52,7 +55,7 @@ pub fn OperationActionButtons(
 
     view! {
         <div class="flex flex-wrap gap-2" role="group" aria-label="Operation actions">
-            {matches!(status, OperationStatus::Failed | OperationStatus::DeadLetter).then(|| view! {
+            {status.allows(OperationAction::Retry).then(|| view! {
                 <button
                     type="button"
                     class="rounded bg-slate-900 px-3 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50"
@@ -62,7 +65,7 @@ pub fn OperationActionButtons(
                     "Retry"
                 </button>
             })}
-            {(status == OperationStatus::Pending).then(|| view! {
+            {status.allows(OperationAction::Cancel).then(|| view! {
                 <ConfirmButton
                     label="Cancel"
                     title="Cancel this operation?"
@@ -73,7 +76,7 @@ pub fn OperationActionButtons(
                     on_confirm=Callback::new(move |_| { cancel.dispatch(CancelOperation { id }); })
                 />
             })}
-            {(status == OperationStatus::DeadLetter).then(|| view! {
+            {status.allows(OperationAction::Resolve).then(|| view! {
                 <ResolveButton
                     subject=subject
                     disabled=busy

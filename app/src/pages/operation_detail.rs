@@ -1,9 +1,6 @@
 //! `/connectors/operations/{id}`: one operation with its timeline, error, payload, attempts and logs.
 
-use dto::{
-    enums::OperationStatus, AttemptList, ExecutionAttempt, LogList, OperationId,
-    ProvisioningOperation,
-};
+use dto::{AttemptList, ExecutionAttempt, LogList, OperationId, ProvisioningOperation};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -17,14 +14,6 @@ use crate::components::{
     operations::OperationStatusBadge,
 };
 use crate::error::AppError;
-
-/// Statuses that change without anyone acting: the page follows them.
-fn is_moving(status: OperationStatus) -> bool {
-    matches!(
-        status,
-        OperationStatus::Pending | OperationStatus::InProgress | OperationStatus::AwaitingSystem
-    )
-}
 
 /// How often the page follows an operation that is still moving.
 const MOVING_POLL_MS: u32 = 2000;
@@ -78,7 +67,7 @@ pub fn OperationDetailPage() -> impl IntoView {
                 let logs = logs.await;
                 view! {
                     <LiveRegion id="operation">
-                        {is_moving(op.status).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
+                        {(!op.status.is_settled()).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
                         <Detail op connector_name attempts logs/>
                     </LiveRegion>
                 }

@@ -91,6 +91,17 @@ impl JsonObject {
         Self::required(name, self.member(name)?)
     }
 
+    /// A string field, as sent (its rules are checked by whoever asks for it).
+    pub fn string(&self, name: &str) -> Result<Option<String>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| ApiError::validation(name, format!("{name} must be a text")))
+            })
+            .transpose()
+    }
+
     /// A string field of 1 to `max` characters, trimmed, without control characters.
     pub fn text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
         self.get(name)

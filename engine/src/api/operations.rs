@@ -32,9 +32,6 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Priorities accepted (higher runs first).
 const PRIORITIES: std::ops::RangeInclusive<i64> = -1000..=1000;
-/// Longest resolution notes accepted.
-const MAX_NOTES: usize = 2000;
-
 /// The tenant's operations matching the filters, in the asked order (newest first by default), with
 /// connector names.
 pub async fn list(
@@ -254,7 +251,10 @@ pub async fn resolve(
     PathId(id): PathId<OperationId>,
     body: JsonObject,
 ) -> Result<Json<ProvisioningOperation>, ApiError> {
-    let notes = body.text("resolution_notes", MAX_NOTES)?;
+    let notes = body.string("resolution_notes")?;
+    let notes = dto::ResolveOperation::from_notes(notes.as_deref().unwrap_or_default())
+        .validate()?
+        .resolution_notes;
     let op = state
         .queue()
         .resolve(admin.tenant_id, id, admin.user_id, &actor(&admin), notes)

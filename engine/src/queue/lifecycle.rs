@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use enums::OperationStatus;
+use enums::{OperationAction, OperationStatus};
 
 use super::RetryPolicy;
 use crate::connector::ErrorClass;
@@ -70,9 +70,10 @@ pub const fn next_status(from: OperationStatus, event: Event) -> Option<Operatio
         (Event::SystemOffline, InProgress) => Some(AwaitingSystem),
         (Event::Released, InProgress) => Some(Pending),
         (Event::SystemBack, AwaitingSystem) => Some(Pending),
-        (Event::Retry, Failed | DeadLetter) => Some(Pending),
-        (Event::Cancel, Pending) => Some(Cancelled),
-        (Event::Resolve, DeadLetter) => Some(Resolved),
+        // What an admin may do is the shared enum's rule (the console offers the same buttons).
+        (Event::Retry, from) if from.allows(OperationAction::Retry) => Some(Pending),
+        (Event::Cancel, from) if from.allows(OperationAction::Cancel) => Some(Cancelled),
+        (Event::Resolve, from) if from.allows(OperationAction::Resolve) => Some(Resolved),
         _ => None,
     }
 }

@@ -788,6 +788,35 @@ async fn bad_requests_are_400_naming_the_field() {
         .await;
     assert_error(status, &answer, StatusCode::BAD_REQUEST, "validation_error");
     assert_eq!(answer["field"], "resolution_notes");
+    // The shared rule (dto::ResolveOperation::validate): too long or a control character other than a line
+    // break or tab is refused and changes nothing; tabs and line breaks are fine.
+    for notes in [
+        "x".repeat(dto::MAX_RESOLUTION_NOTES + 1),
+        "bell \u{7}".to_owned(),
+    ] {
+        let (status, answer) = e
+            .admin_post(
+                &token,
+                &format!("/operations/{}/resolve", dead[0].id),
+                json!({ "resolution_notes": notes }),
+            )
+            .await;
+        assert_error(status, &answer, StatusCode::BAD_REQUEST, "validation_error");
+        assert_eq!(answer["field"], "resolution_notes");
+    }
+    let still = with_status(&e, &token, "status=dead_letter").await;
+    assert!(
+        still.iter().any(|op| op.id == dead[0].id),
+        "nothing changed"
+    );
+    let (status, _) = e
+        .admin_post(
+            &token,
+            &format!("/operations/{}/resolve", dead[0].id),
+            json!({"resolution_notes": "Fixed:\n\tcreated by hand"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     for (query, field) in [
         ("connector_id=x", "connector_id"),
         ("limit=0", "limit"),
