@@ -341,6 +341,13 @@ pub struct Discrepancy {
     /// Remediations that fit its type, best first.
     #[serde(default, deserialize_with = "nullable")]
     pub suggested_actions: Vec<RemediationAction>,
+    /// The identities an account matched equally well (collisions): the administrator links it to one.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub candidate_identity_ids: Vec<UserId>,
     /// Where it is in its resolution.
     pub resolution_status: ResolutionStatus,
     /// The remediation that resolved it (xavyo-idp).
@@ -534,7 +541,12 @@ pub struct BulkRemediateRequest {
 impl BulkRemediateRequest {
     /// Checks there is at least one item and at most 100.
     pub fn validate(&self) -> Result<(), ErrorBody> {
-        match self.items.len() {
+        Self::check_count(self.items.len())
+    }
+
+    /// The one bulk-size rule: 1 to [`MAX_BULK_ITEMS`] items (a selection, a request, an engine's body).
+    pub fn check_count(count: usize) -> Result<(), ErrorBody> {
+        match count {
             0 => Err(ErrorBody::validation(
                 "items",
                 "select at least one discrepancy",

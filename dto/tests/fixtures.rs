@@ -941,6 +941,7 @@ fn discrepancy() -> Discrepancy {
             },
         )]),
         suggested_actions: vec![RemediationAction::Update],
+        candidate_identity_ids: vec![id(7), id(8)],
         resolution_status: ResolutionStatus::Resolved,
         resolved_action: Some(RemediationAction::Update),
         resolved_at: Some(at("2026-11-21T09:00:00Z")),

@@ -37,6 +37,9 @@ pub enum ApiError {
         /// Why, naming that status.
         message: String,
     },
+    /// A start the gate did not admit: 409 `deduped` / `scope_busy`, 422 `blocked`, with their fields.
+    #[error("refused: {}", .1.message)]
+    Refused(StatusCode, Box<ErrorBody>),
     /// 500 `internal_error`; the detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,6 +62,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Validation { .. } => StatusCode::BAD_REQUEST,
             Self::InvalidState { .. } => StatusCode::CONFLICT,
+            Self::Refused(status, _) => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +81,7 @@ impl ApiError {
                 current_status: Some(current_status.clone()),
                 ..ErrorBody::new("invalid_operation_state", message.as_str())
             },
+            Self::Refused(_, body) => (**body).clone(),
             Self::Internal(_) => ErrorBody::new(
                 "internal_error",
                 "the engine could not complete the request",
@@ -114,6 +119,61 @@ impl From<crate::queue::ActionError> for ApiError {
                 message,
             },
             ActionError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<crate::store::StartRefusal> for ApiError {
+    fn from(refusal: crate::store::StartRefusal) -> Self {
+        use crate::store::StartRefusal;
+        match refusal {
+            StartRefusal::Blocked {
+                reason_code,
+                message,
+                next_step,
+            } => Self::Refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Box::new(ErrorBody {
+                    reason_code: Some(reason_code.into()),
+                    next_step: Some(next_step.into()),
+                    ..ErrorBody::new("blocked", message)
+                }),
+            ),
+            StartRefusal::Deduped(run) => Self::Refused(
+                StatusCode::CONFLICT,
+                Box::new(ErrorBody {
+                    existing_run_id: Some(run.0),
+                    ..ErrorBody::new(
+                        "deduped",
+                        "an equivalent run of this connector is already active; nothing new was started",
+                    )
+                }),
+            ),
+            StartRefusal::ScopeBusy(active) => Self::Refused(
+                StatusCode::CONFLICT,
+                Box::new(ErrorBody {
+                    active: Some(active),
+                    ..ErrorBody::new(
+                        "scope_busy",
+                        "another run holds this connector; nothing was started",
+                    )
+                }),
+            ),
+        }
+    }
+}
+
+impl From<crate::reconcile::remedy::Refusal> for ApiError {
+    fn from(refusal: crate::reconcile::remedy::Refusal) -> Self {
+        use crate::reconcile::remedy::Refusal;
+        match refusal {
+            Refusal::NotFound(message) => Self::NotFound(message),
+            Refusal::Invalid { field, message } => Self::validation(field, message),
+            Refusal::Settled { current, message } => Self::InvalidState {
+                current_status: current.as_str().to_owned(),
+                message,
+            },
+            Refusal::Database(err) => err.into(),
         }
     }
 }

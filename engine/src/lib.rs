@@ -40,6 +40,7 @@ pub mod connector;
 pub mod demo;
 mod error;
 pub mod queue;
+pub mod reconcile;
 mod state;
 pub mod store;
 
@@ -54,6 +55,7 @@ pub use connector::{ConnectorRegistry, DirectoryStore};
 pub use demo::DemoLogin;
 pub use error::{ApiError, EngineError};
 pub use queue::{Queue, QueueConfig, RetryPolicy, Workers};
+pub use reconcile::{Reconciler, ReconcilerConfig, ReconcilerTask};
 pub use state::AppState;
 pub use store::open_database;
 
@@ -70,6 +72,8 @@ pub struct EngineConfig {
     pub jwt_secret: Option<String>,
     /// Seed the demo tenants, accounts and history into an empty database.
     pub demo: bool,
+    /// How reconciliation runs are executed.
+    pub reconciler: ReconcilerConfig,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -82,6 +86,7 @@ impl std::fmt::Debug for EngineConfig {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("demo", &self.demo)
+            .field("reconciler", &self.reconciler)
             .finish()
     }
 }
@@ -93,6 +98,7 @@ impl Default for EngineConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
             demo: false,
+            reconciler: ReconcilerConfig::default(),
         }
     }
 }
@@ -102,6 +108,7 @@ pub struct Engine {
     state: AppState,
     directory: DirectoryStore,
     workers: Workers,
+    reconciling: ReconcilerTask,
     demo: Option<DemoLogin>,
 }
 
@@ -123,17 +130,21 @@ impl Engine {
         let directory =
             DirectoryStore::open(&DirectoryStore::path_beside(&config.database_path)).await?;
         let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;
-        let queue = Queue::new(pool, queue, ConnectorRegistry::builtin(directory.clone()));
+        let connectors = ConnectorRegistry::builtin(directory.clone());
+        let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
+        let queue = Queue::new(pool, queue, connectors);
         let demo = if config.demo {
-            Some(demo::ensure_seeded(&queue, &directory).await?)
+            Some(demo::ensure_seeded(&queue, &reconciler, &directory).await?)
         } else {
             None
         };
         let workers = Workers::start(&queue);
+        let reconciling = reconciler.start();
         Ok(Self {
-            state: AppState::new(queue, &secret),
+            state: AppState::new(queue, reconciler, &secret),
             directory,
             workers,
+            reconciling,
             demo,
         })
     }
@@ -168,9 +179,15 @@ impl Engine {
         self.demo.as_ref()
     }
 
-    /// Stops the workers (each finishes its current operation and hands the rest back) and closes both
-    /// databases.
+    /// The reconciliation service.
+    pub fn reconciler(&self) -> &Reconciler {
+        self.state.reconciler()
+    }
+
+    /// Stops the workers (each finishes its current operation and hands the rest back) and the reconciler
+    /// (runs in progress stop at their next batch and go back to pending), and closes both databases.
     pub async fn shutdown(self) {
+        self.reconciling.stop().await;
         self.workers.stop().await;
         self.state.pool().close().await;
         self.directory.close().await;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
-use crate::{auth::TokenKeys, queue::Queue};
+use crate::{auth::TokenKeys, queue::Queue, reconcile::Reconciler};
 
 /// The shared state of the engine's router. Cheap to clone.
 #[derive(Clone)]
@@ -14,15 +14,17 @@ pub struct AppState {
 
 struct Inner {
     queue: Queue,
+    reconciler: Reconciler,
     tokens: TokenKeys,
 }
 
 impl AppState {
-    /// State over a queue (and its migrated pool), signing tokens with `jwt_secret`.
-    pub fn new(queue: Queue, jwt_secret: &str) -> Self {
+    /// State over a queue (and its migrated pool) and a reconciler, signing tokens with `jwt_secret`.
+    pub fn new(queue: Queue, reconciler: Reconciler, jwt_secret: &str) -> Self {
         Self {
             inner: Arc::new(Inner {
                 queue,
+                reconciler,
                 tokens: TokenKeys::new(jwt_secret),
             }),
         }
@@ -36,6 +38,11 @@ impl AppState {
     /// The provisioning queue.
     pub fn queue(&self) -> &Queue {
         &self.inner.queue
+    }
+
+    /// The reconciliation service.
+    pub fn reconciler(&self) -> &Reconciler {
+        &self.inner.reconciler
     }
 
     /// The access-token keys.

@@ -206,6 +206,81 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What an administrator can do to a reconciliation run.
+    RunAction, "run action" {
+        Cancel = "cancel" => "Cancel",
+        Pause = "pause" => "Pause",
+        Resume = "resume" => "Resume",
+    }
+}
+
+impl ReconciliationRunStatus {
+    /// Whether an administrator may `action` a run in this status: the one rule, used by the engine and by the
+    /// console to decide which buttons to offer.
+    pub const fn allows(self, action: RunAction) -> bool {
+        matches!(
+            (action, self),
+            (
+                RunAction::Cancel,
+                Self::Pending | Self::Running | Self::Paused
+            ) | (RunAction::Pause, Self::Running)
+                | (RunAction::Resume, Self::Paused)
+        )
+    }
+
+    /// True while the run holds its connector: queued, walking accounts, or paused with a checkpoint.
+    pub const fn is_active(self) -> bool {
+        matches!(self, Self::Pending | Self::Running | Self::Paused)
+    }
+}
+
+impl DiscrepancyType {
+    /// The remediations that fit this type, the suggested one first: the one rule that the engine enforces
+    /// and the console offers.
+    pub const fn remediations(self) -> &'static [RemediationAction] {
+        use RemediationAction::*;
+        match self {
+            Self::Missing => &[Create],
+            Self::Orphan => &[Delete, Link],
+            Self::Mismatch => &[Update],
+            Self::Collision => &[Link],
+            Self::Unlinked => &[Link],
+            Self::Deleted => &[Create, Unlink, InactivateIdentity],
+        }
+    }
+
+    /// Whether `action` fits this type.
+    pub fn allows(self, action: RemediationAction) -> bool {
+        self.remediations().contains(&action)
+    }
+
+    /// Whether linking a discrepancy of this type needs the administrator to name the identity (an orphan has
+    /// no candidate; a collision has several). An unlinked account already names its one match.
+    pub const fn link_needs_identity(self) -> bool {
+        matches!(self, Self::Orphan | Self::Collision)
+    }
+}
+
+impl RemediationAction {
+    /// The directions this action can take, the suggested one first. Creating, deleting and re-creating
+    /// accounts write the target (xavyo wins); inactivating an identity writes xavyo (the target wins); an
+    /// update goes either way; linking and unlinking change only the link, so either spelling is accepted.
+    pub const fn directions(self) -> &'static [RemediationDirection] {
+        use RemediationDirection::*;
+        match self {
+            Self::Create | Self::Delete => &[XavyoToTarget],
+            Self::InactivateIdentity => &[TargetToXavyo],
+            Self::Update | Self::Link | Self::Unlink => &[XavyoToTarget, TargetToXavyo],
+        }
+    }
+
+    /// Whether this action may go in `direction`.
+    pub fn allows(self, direction: RemediationDirection) -> bool {
+        self.directions().contains(&direction)
+    }
+}
+
+wire_enum! {
     /// Whether a connector can take work. xavyo-idp also reports `inactive` and `error`.
     ConnectorStatus, "connector status" {
         Active = "active" => "Active",
@@ -270,6 +345,7 @@ mod tests {
         round_trips(&ScheduleFrequency::ALL);
         round_trips(&ReconciliationMode::ALL);
         round_trips(&ReconciliationRunStatus::ALL);
+        round_trips(&RunAction::ALL);
         round_trips(&ConnectorStatus::ALL);
         round_trips(&Role::ALL);
     }
@@ -314,6 +390,63 @@ mod tests {
             }
             assert_eq!(status.is_settled(), settled, "{status}");
         }
+    }
+
+    #[test]
+    fn which_actions_each_run_status_allows() {
+        use ReconciliationRunStatus::*;
+        use RunAction::*;
+        let table: [(ReconciliationRunStatus, &[RunAction], bool); 6] = [
+            (Pending, &[Cancel], true),
+            (Running, &[Cancel, Pause], true),
+            (Paused, &[Cancel, Resume], true),
+            (Completed, &[], false),
+            (Failed, &[], false),
+            (Cancelled, &[], false),
+        ];
+        for (status, allowed, active) in table {
+            for action in RunAction::ALL {
+                assert_eq!(
+                    status.allows(action),
+                    allowed.contains(&action),
+                    "{status} {action}"
+                );
+            }
+            assert_eq!(status.is_active(), active, "{status}");
+        }
+    }
+
+    #[test]
+    fn which_remediations_fit_each_discrepancy_type() {
+        use DiscrepancyType::*;
+        use RemediationAction::*;
+        let table: [(DiscrepancyType, &[RemediationAction]); 6] = [
+            (Missing, &[Create]),
+            (Orphan, &[Delete, Link]),
+            (Mismatch, &[Update]),
+            (Collision, &[Link]),
+            (Unlinked, &[Link]),
+            (Deleted, &[Create, Unlink, InactivateIdentity]),
+        ];
+        for (kind, fits) in table {
+            assert_eq!(kind.remediations(), fits, "{kind}");
+            for action in RemediationAction::ALL {
+                assert_eq!(
+                    kind.allows(action),
+                    fits.contains(&action),
+                    "{kind} {action}"
+                );
+            }
+        }
+        assert!(Orphan.link_needs_identity() && Collision.link_needs_identity());
+        assert!(!Unlinked.link_needs_identity());
+        // Every action has a direction, and the first is its suggestion.
+        for action in RemediationAction::ALL {
+            assert!(!action.directions().is_empty(), "{action}");
+        }
+        assert!(!Create.allows(RemediationDirection::TargetToXavyo));
+        assert!(InactivateIdentity.allows(RemediationDirection::TargetToXavyo));
+        assert!(Update.allows(RemediationDirection::TargetToXavyo));
     }
 
     #[test]

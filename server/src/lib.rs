@@ -137,6 +137,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 bind: SocketAddr::from(([127, 0, 0, 1], 0)),
                 jwt_secret: config.engine_jwt_secret.clone(),
                 demo: config.demo,
+                ..engine::EngineConfig::default()
             })
             .await
             .map_err(|e| StartError::Engine(e.to_string()))?;

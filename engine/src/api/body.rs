@@ -179,6 +179,32 @@ impl JsonObject {
         Self::required(name, value.transpose()?)
     }
 
+    /// An array field.
+    pub fn array(&self, name: &str) -> Result<Option<&Vec<Value>>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.as_array()
+                    .ok_or_else(|| ApiError::validation(name, format!("{name} must be a list")))
+            })
+            .transpose()
+    }
+
+    /// An element of a list read as an object of its own; `None` when it is not an object.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        value.as_object().map(|map| Self(map.clone()))
+    }
+
+    /// An optional boolean field.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.as_bool().ok_or_else(|| {
+                    ApiError::validation(name, format!("{name} must be true or false"))
+                })
+            })
+            .transpose()
+    }
+
     /// An object field of at most `max_bytes` once serialised.
     pub fn object(
         &self,

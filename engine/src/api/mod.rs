@@ -5,6 +5,7 @@ mod body;
 mod connectors;
 mod operations;
 mod params;
+mod reconciliation;
 
 use std::time::Instant;
 
@@ -32,6 +33,58 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/connectors/{id}/settings",
             get(connectors::settings).put(connectors::put_settings),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs",
+            get(reconciliation::list).post(reconciliation::start),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs/{run_id}",
+            get(reconciliation::get),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs/{run_id}/report",
+            get(reconciliation::report),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs/{run_id}/cancel",
+            post(reconciliation::cancel),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs/{run_id}/pause",
+            post(reconciliation::pause),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/runs/{run_id}/resume",
+            post(reconciliation::resume),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies",
+            get(reconciliation::discrepancies),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies/bulk-remediate",
+            post(reconciliation::bulk_remediate),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies/preview",
+            post(reconciliation::preview),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies/{discrepancy_id}",
+            get(reconciliation::discrepancy),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies/{discrepancy_id}/remediate",
+            post(reconciliation::remediate),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/discrepancies/{discrepancy_id}/ignore",
+            post(reconciliation::ignore),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/actions",
+            get(reconciliation::actions),
         )
         .route(
             "/operations",

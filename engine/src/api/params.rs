@@ -93,6 +93,55 @@ impl QueryParams {
             .transpose()
     }
 
+    /// `true` or `false`.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|raw| match raw {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(ApiError::validation(
+                    name,
+                    format!("{name} must be true or false"),
+                )),
+            })
+            .transpose()
+    }
+
+    /// A parameter that must be one of `allowed`.
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+        self.get(name)
+            .map(|raw| {
+                if allowed.contains(&raw) {
+                    Ok(raw.to_owned())
+                } else {
+                    Err(ApiError::validation(
+                        name,
+                        format!(
+                            "{name} must be one of: {} (got `{raw}`)",
+                            allowed.join(", ")
+                        ),
+                    ))
+                }
+            })
+            .transpose()
+    }
+
+    /// A free-text parameter of at most `max` characters.
+    pub fn text(&self, name: &str, max: usize) -> Result<Option<String>, ApiError> {
+        self.get(name)
+            .map(|raw| {
+                if raw.chars().count() > max || raw.chars().any(char::is_control) {
+                    Err(ApiError::validation(
+                        name,
+                        format!("{name} must be at most {max} printable characters"),
+                    ))
+                } else {
+                    Ok(raw.to_owned())
+                }
+            })
+            .transpose()
+    }
+
     /// `limit`, unchecked against the maximum (see [`PageRequest::validate`]).
     pub fn limit(&self) -> Result<Option<u32>, ApiError> {
         self.get("limit")
@@ -146,6 +195,46 @@ impl<S: Send + Sync, T: From<Uuid>> FromRequestParts<S> for PathId<T> {
         Uuid::parse_str(&raw)
             .map(|id| Self(T::from(id)))
             .map_err(|_| invalid())
+    }
+}
+
+/// Two uuid path segments, the connector's id and a child's, as typed ids; anything else answers 400 naming
+/// `id` or `child` (the child's parameter name, e.g. `run_id`).
+#[derive(Debug, Clone, Copy)]
+pub struct PathIds<A, B>(pub A, pub B);
+
+/// Names the second segment of a [`PathIds`] in its errors.
+pub trait ChildName {
+    /// e.g. `run_id`.
+    const NAME: &'static str;
+}
+
+impl ChildName for dto::RunId {
+    const NAME: &'static str = "run_id";
+}
+
+impl ChildName for dto::DiscrepancyId {
+    const NAME: &'static str = "discrepancy_id";
+}
+
+impl<S: Send + Sync, A: From<Uuid>, B: From<Uuid> + ChildName> FromRequestParts<S>
+    for PathIds<A, B>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((first, second)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::validation("id", "the ids in the path must be uuids"))?;
+        let first = Uuid::parse_str(&first)
+            .map_err(|_| ApiError::validation("id", "the id in the path must be a uuid"))?;
+        let second = Uuid::parse_str(&second).map_err(|_| {
+            ApiError::validation(
+                B::NAME,
+                format!("the {} in the path must be a uuid", B::NAME),
+            )
+        })?;
+        Ok(Self(A::from(first), B::from(second)))
     }
 }
 

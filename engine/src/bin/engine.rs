@@ -42,6 +42,7 @@ async fn main() -> ExitCode {
         bind: args.bind,
         jwt_secret: args.jwt_secret,
         demo: args.demo,
+        ..EngineConfig::default()
     };
     let queue = QueueConfig {
         workers: args.workers,

@@ -8,7 +8,7 @@
 
 use std::{path::Path, path::PathBuf, str::FromStr, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use dto::{ConnectorId, UserId};
 use sha2::{Digest, Sha256};
 use sqlx::{
@@ -389,6 +389,9 @@ impl Connector for DirectoryConnector {
             if let Some(after) = &query.after_uid {
                 sql.push(" AND uid > ").push_bind(after.clone());
             }
+            if let Some(since) = query.changed_since {
+                sql.push(" AND updated_at > ").push_bind(ts(since));
+            }
             let limit = if query.limit == 0 {
                 DEFAULT_SEARCH_LIMIT
             } else {
@@ -400,6 +403,49 @@ impl Connector for DirectoryConnector {
                 .into_iter()
                 .map(Account::try_from)
                 .collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn count<'a>(&'a self, call: Call<'a>, query: &'a AccountSearch) -> ConnectorFuture<'a, u64> {
+        Box::pin(async move {
+            self.faults(call).await?;
+            let mut sql = QueryBuilder::new("SELECT COUNT(*) FROM accounts WHERE connector_id = ");
+            sql.push_bind(call.target.id.to_string());
+            if let Some(class) = &query.object_class {
+                sql.push(" AND object_class = ").push_bind(class.clone());
+            }
+            if let Some(owner) = query.owner {
+                sql.push(" AND owner_id = ").push_bind(owner.to_string());
+            }
+            if let Some(since) = query.changed_since {
+                sql.push(" AND updated_at > ").push_bind(ts(since));
+            }
+            let n: i64 = sql.build_query_scalar().fetch_one(&self.store.pool).await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn deleted_since<'a>(
+        &'a self,
+        call: Call<'a>,
+        since: DateTime<Utc>,
+        after_uid: Option<&'a str>,
+        limit: u32,
+    ) -> ConnectorFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            self.faults(call).await?;
+            let uids = sqlx::query_scalar(
+                "SELECT uid FROM deleted_accounts
+                 WHERE connector_id = ? AND deleted_at > ? AND uid > ?
+                 ORDER BY uid LIMIT ?",
+            )
+            .bind(call.target.id.to_string())
+            .bind(ts(since))
+            .bind(after_uid.unwrap_or(""))
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(&self.store.pool)
+            .await?;
+            Ok(uids)
         })
     }
 }

@@ -154,6 +154,17 @@ pub struct NewAccount {
     pub attributes: Attributes,
 }
 
+/// The uid an account created for an identity gets when nothing else names one: the local part of its email.
+/// The one rule, used by the worker's creates and by remediation.
+pub fn uid_from_email(email: &str) -> Option<String> {
+    email
+        .split('@')
+        .next()
+        .map(str::trim)
+        .filter(|local| !local.is_empty())
+        .map(str::to_owned)
+}
+
 /// Which accounts a search returns, in uid order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountSearch {
@@ -163,6 +174,8 @@ pub struct AccountSearch {
     pub owner: Option<UserId>,
     /// Only uids after this one (paging).
     pub after_uid: Option<String>,
+    /// Only accounts created or changed after this moment (delta reconciliation).
+    pub changed_since: Option<DateTime<Utc>>,
     /// At most this many (0: a connector default).
     pub limit: u32,
 }
@@ -195,6 +208,16 @@ pub trait Connector: Send + Sync {
         call: Call<'a>,
         query: &'a AccountSearch,
     ) -> ConnectorFuture<'a, Vec<Account>>;
+    /// How many accounts match `query` (its paging fields ignored).
+    fn count<'a>(&'a self, call: Call<'a>, query: &'a AccountSearch) -> ConnectorFuture<'a, u64>;
+    /// The uids of accounts deleted after `since`, in uid order, at most `limit` after `after_uid`.
+    fn deleted_since<'a>(
+        &'a self,
+        call: Call<'a>,
+        since: DateTime<Utc>,
+        after_uid: Option<&'a str>,
+        limit: u32,
+    ) -> ConnectorFuture<'a, Vec<String>>;
 }
 
 /// The implementations the engine knows, by `connector_type`.

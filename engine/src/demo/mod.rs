@@ -1,7 +1,9 @@
 //! The `--demo` data: two tenants with their accounts, connectors, identities and directory accounts
 //! ([`Setup`]); a month of provisioning produced by the real queue ([`Plan`]: operations enqueued through the
 //! same function as `POST /operations`, run by a worker through the directory connector with injected faults,
-//! cancelled and resolved through the admin actions); and the reconciliation history ([`History`]).
+//! cancelled and resolved through the admin actions); reconciliation runs by the real reconciler over the
+//! drifted directory, with remediations through the real remediation path ([`reconcile`]); and the conflicts
+//! between operations ([`History`]).
 //!
 //! Everything comes from one seeded RNG, and the directory's injected faults are drawn from each attempt's
 //! key, so ids and outcomes are the same on every seed; times are relative to the moment of seeding. Seeding
@@ -9,6 +11,7 @@
 
 mod history;
 mod operations;
+mod reconcile;
 mod setup;
 
 use chrono::{DateTime, Duration, Utc};
@@ -22,9 +25,9 @@ use crate::{
     auth,
     connector::{DirectoryStore, NewAccount},
     queue::{lifecycle, Queue, Worker},
+    reconcile::Reconciler,
     store::{
-        self, NewAction, NewConflict, NewConnector, NewDiscrepancy, NewIdentity, NewRun,
-        NewSchedule, NewTenant, NewUser, TrendCount,
+        self, Mapping, NewConflict, NewConnector, NewIdentity, NewSchedule, NewTenant, NewUser,
     },
     EngineError,
 };
@@ -107,6 +110,7 @@ pub fn login() -> DemoLogin {
 /// database holding other tenants: demo accounts with published passwords do not belong in real data.
 pub async fn ensure_seeded(
     queue: &Queue,
+    reconciler: &Reconciler,
     directory: &DirectoryStore,
 ) -> Result<DemoLogin, EngineError> {
     let pool = queue.pool();
@@ -118,14 +122,15 @@ pub async fn ensure_seeded(
             "--demo needs an empty database (or one seeded by --demo); this one holds other tenants".into(),
         ));
     }
-    seed(queue, directory, Utc::now()).await?;
+    seed(queue, reconciler, directory, Utc::now()).await?;
     Ok(login())
 }
 
 /// Seeds the whole demo data set, relative to `now`: the world, then the operations through the queue, then
-/// the reconciliation history.
+/// reconciliation through the reconciler, then the conflicts.
 pub async fn seed(
     queue: &Queue,
+    reconciler: &Reconciler,
     directory: &DirectoryStore,
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
@@ -158,6 +163,12 @@ pub async fn seed(
     for schedule in &setup.schedules {
         store::insert_schedule(&mut tx, schedule).await?;
     }
+    for connector in &setup.connectors {
+        store::set_mappings(&mut tx, connector.id, &setup.mappings).await?;
+    }
+    for (tenant, connector, identity, uid) in &setup.links {
+        store::insert_link(&mut tx, *tenant, *connector, *identity, uid, now).await?;
+    }
     tx.commit().await?;
     let accounts: Vec<_> = setup
         .accounts
@@ -176,30 +187,15 @@ pub async fn seed(
         .collect();
     store::backdate_operations(pool, &spans).await?;
 
+    let runs = reconcile::play(reconciler, directory, setup, now).await?;
+
     let history = &data.history;
     let mut tx = pool.begin().await?;
     for conflict in &history.conflicts {
         store::insert_conflict(&mut tx, conflict).await?;
     }
-    for run in &history.runs {
-        store::insert_run(&mut tx, run).await?;
-    }
-    for discrepancy in &history.discrepancies {
-        store::insert_discrepancy(&mut tx, discrepancy).await?;
-    }
-    for action in &history.actions {
-        store::insert_action(&mut tx, action).await?;
-    }
-    for point in &history.trend {
-        store::add_trend_count(&mut tx, point).await?;
-    }
     tx.commit().await?;
-    tracing::info!(
-        operations = spans.len(),
-        runs = history.runs.len(),
-        discrepancies = history.discrepancies.len(),
-        "demo data seeded"
-    );
+    tracing::info!(operations = spans.len(), runs, "demo data seeded");
     Ok(())
 }
 
@@ -306,7 +302,7 @@ pub struct DemoData {
     pub setup: Setup,
     /// The operations and what happens to them, to play through the queue.
     pub plan: Plan,
-    /// Conflicts, runs, discrepancies, the audit log and the trend.
+    /// The conflicts.
     pub history: History,
 }
 
@@ -332,22 +328,20 @@ pub struct Setup {
     /// The directory accounts of every connector; Corporate Directory's drift from the identities in a few
     /// known ways.
     pub accounts: Vec<SeedAccount>,
+    /// Accounts that appear in Corporate Directory after its first run.
+    pub late_accounts: Vec<SeedAccount>,
+    /// The links (shadows) the engine starts with: tenant, connector, identity, uid.
+    pub links: Vec<(TenantId, ConnectorId, UserId, String)>,
+    /// Every connector's attribute mapping.
+    pub mappings: Vec<Mapping>,
     /// Corporate Directory's daily 02:00 run.
     pub schedules: Vec<NewSchedule>,
 }
 
-/// What the reconciler would have produced over the last 30 days, and the conflicts between operations.
+/// The conflicts between operations.
 pub struct History {
     /// Conflicts between operations of the plan, pending and resolved.
     pub conflicts: Vec<NewConflict>,
-    /// Corporate Directory's runs: completed, dry run, failed.
-    pub runs: Vec<NewRun>,
-    /// What the runs found, in all six types.
-    pub discrepancies: Vec<NewDiscrepancy>,
-    /// The reconciliation audit log.
-    pub actions: Vec<NewAction>,
-    /// 30 days of discrepancy counts per type.
-    pub trend: Vec<TrendCount>,
 }
 
 /// Builds the demo data set for `now` without touching a database.
@@ -355,7 +349,7 @@ pub fn build(now: DateTime<Utc>, hashes: &PasswordHashes) -> DemoData {
     let mut rng = StdRng::seed_from_u64(SEED);
     let setup = setup::setup(&mut rng, now, hashes);
     let plan = operations::plan(&mut rng, &setup);
-    let history = history::history(&mut rng, now, &setup, &plan);
+    let history = history::history(&mut rng, now, &plan);
     DemoData {
         setup,
         plan,
@@ -375,7 +369,7 @@ fn ago(now: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use enums::{DiscrepancyType, OperationType, ReconciliationRunStatus, ResolutionStatus};
+    use enums::OperationType;
 
     use super::*;
     use crate::store::ts;
@@ -436,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn history_is_consistent() {
+    fn the_world_is_consistent() {
         let data = data();
         assert_eq!(data.history.conflicts.len(), 4);
         assert_eq!(
@@ -447,56 +441,19 @@ mod tests {
                 .count(),
             2
         );
-        let runs = &data.history.runs;
-        assert_eq!(runs.len(), 3);
-        assert!(
-            runs.iter().any(|r| r.dry_run)
-                && runs
-                    .iter()
-                    .any(|r| r.status == ReconciliationRunStatus::Failed)
-        );
-        for run in runs {
-            let found = data
-                .history
-                .discrepancies
-                .iter()
-                .filter(|d| d.run_id == run.id)
-                .count();
-            assert_eq!(run.discrepancies_found, found as i64);
-        }
-        let kinds: BTreeSet<_> = data
-            .history
-            .discrepancies
-            .iter()
-            .map(|d| d.discrepancy_type)
-            .collect();
-        assert_eq!(kinds.len(), DiscrepancyType::ALL.len());
-        let resolutions: BTreeSet<_> = data
-            .history
-            .discrepancies
-            .iter()
-            .map(|d| d.resolution_status)
-            .collect();
-        assert_eq!(resolutions.len(), ResolutionStatus::ALL.len());
-        for d in data
-            .history
-            .discrepancies
-            .iter()
-            .filter(|d| d.discrepancy_type == DiscrepancyType::Mismatch)
-        {
-            assert!(
-                d.attribute_name.is_some()
-                    && d.expected_value.is_some()
-                    && d.mismatched_attributes.is_some()
-            );
-        }
-        assert_eq!(data.history.trend.len(), 30 * DiscrepancyType::ALL.len());
-        // The directory holds one account per (connector, uid).
+        // The directory holds one account per (connector, uid), late ones included.
         let mut seen = BTreeMap::new();
-        for a in &data.setup.accounts {
+        for a in data.setup.accounts.iter().chain(&data.setup.late_accounts) {
             assert!(seen
                 .insert((a.connector_id, a.account.uid.clone()), ())
                 .is_none());
+        }
+        // One link per account and per identity on a connector.
+        let mut uids = BTreeSet::new();
+        let mut identities = BTreeSet::new();
+        for (_, connector, identity, uid) in &data.setup.links {
+            assert!(uids.insert((*connector, uid.clone())));
+            assert!(identities.insert((*connector, *identity)));
         }
     }
 
@@ -510,10 +467,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
-        assert_eq!(
-            a.history.runs.iter().map(|r| r.id).collect::<Vec<_>>(),
-            b.history.runs.iter().map(|r| r.id).collect::<Vec<_>>()
-        );
+        assert_eq!(a.setup.links, b.setup.links);
     }
 
     #[test]

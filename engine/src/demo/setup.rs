@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     connector::NewAccount,
-    store::{NewConnector, NewIdentity, NewSchedule, NewTenant, NewUser},
+    store::{Mapping, NewConnector, NewIdentity, NewSchedule, NewTenant, NewUser},
 };
 
 const FIRST_NAMES: [&str; 25] = [
@@ -43,19 +43,16 @@ pub(super) const TITLES: [&str; 6] = [
     "Manager",
 ];
 
-/// Identities of Demo Corp whose Corporate Directory account drifts, by identity index.
+/// Identities of Demo Corp whose Corporate Directory account drifts, by identity index. The first run finds
+/// them all; the demo's admin then remediates some (see `super::reconcile`), and a dry run finds the rest.
 pub(super) mod drift {
-    /// No account: pending `missing` discrepancies.
+    /// No account: `missing` (the last one created by a remediation).
     pub const MISSING: [usize; 4] = [45, 46, 47, 48];
-    /// Was missing; the account was created by a remediation.
-    pub const MISSING_FIXED: usize = 49;
-    /// Account attributes differ: pending `mismatch`.
+    /// Account attributes differ: `mismatch` (the first one's updated by a remediation).
     pub const MISMATCH: [usize; 3] = [5, 10, 15];
-    /// Differed; updated by a remediation.
-    pub const MISMATCH_FIXED: [usize; 2] = [20, 25];
-    /// Account exists but is not linked: pending `unlinked`.
+    /// Account created in the target after the first run, with nothing linking it: `unlinked`.
     pub const UNLINKED: [usize; 2] = [36, 37];
-    /// Was unlinked; linked by a remediation.
+    /// Account exists, but xavyo had no link to it: the first run links it (`unlinked`, resolved).
     pub const UNLINKED_FIXED: usize = 35;
     /// Linked account deleted in the target: `deleted` (the second one ignored).
     pub const DELETED: [usize; 2] = [40, 41];
@@ -220,10 +217,17 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
                 },
             }
         };
-    // Corporate Directory drifts from the identities in the known ways of `drift`.
+    // Corporate Directory drifts from the identities in the known ways of `drift`. The engine links every
+    // account to the identity it was made for, but for the drifting ones.
     let mut accounts = Vec::new();
+    let mut late_accounts = Vec::new();
+    let mut links = Vec::new();
     for (i, p) in demo_people.iter().enumerate() {
-        if drift::MISSING.contains(&i) || drift::DELETED.contains(&i) {
+        if drift::MISSING.contains(&i) {
+            continue;
+        }
+        if drift::DELETED.contains(&i) {
+            links.push((DEMO_TENANT, CORPORATE_DIRECTORY, p.id, p.uid.clone()));
             continue;
         }
         let mut attributes = p.attributes.clone();
@@ -231,13 +235,14 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
             attributes["department"] = json!("Unassigned");
             attributes["title"] = json!("Contractor");
         }
-        let linked = !drift::UNLINKED.contains(&i);
-        accounts.push(account(
-            CORPORATE_DIRECTORY,
-            &p.uid,
-            linked.then_some(p.id),
-            attributes,
-        ));
+        if drift::UNLINKED.contains(&i) {
+            late_accounts.push(account(CORPORATE_DIRECTORY, &p.uid, None, attributes));
+            continue;
+        }
+        if i != drift::UNLINKED_FIXED {
+            links.push((DEMO_TENANT, CORPORATE_DIRECTORY, p.id, p.uid.clone()));
+        }
+        accounts.push(account(CORPORATE_DIRECTORY, &p.uid, Some(p.id), attributes));
         if drift::COLLISION.contains(&i) {
             accounts.push(account(
                 CORPORATE_DIRECTORY,
@@ -258,6 +263,7 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
     // The other systems hold an account per person, in step.
     for connector_id in [LEGACY_HR, CLOUD_CRM] {
         for p in &demo_people {
+            links.push((DEMO_TENANT, connector_id, p.id, p.uid.clone()));
             accounts.push(account(
                 connector_id,
                 &p.uid,
@@ -267,6 +273,7 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
         }
     }
     for p in &other_people {
+        links.push((OTHER_TENANT, OTHER_DIRECTORY, p.id, p.uid.clone()));
         accounts.push(account(
             OTHER_DIRECTORY,
             &p.uid,
@@ -274,6 +281,20 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
             p.attributes.clone(),
         ));
     }
+    // Every connector maps the same attributes; email, then employee id, correlate.
+    let mapping = |identity: &str, target: &str, correlation_priority| Mapping {
+        identity_attribute: identity.into(),
+        target_attribute: target.into(),
+        correlation_priority,
+    };
+    let mappings = vec![
+        mapping("email", "email", Some(0)),
+        mapping("employee_id", "employee_id", Some(1)),
+        mapping("first_name", "first_name", None),
+        mapping("last_name", "last_name", None),
+        mapping("department", "department", None),
+        mapping("title", "title", None),
+    ];
 
     let schedules = vec![NewSchedule {
         id: ScheduleId(new_id(rng)),
@@ -297,6 +318,9 @@ pub(super) fn setup(rng: &mut StdRng, now: DateTime<Utc>, hashes: &PasswordHashe
         connectors,
         identities,
         accounts,
+        late_accounts,
+        links,
+        mappings,
         schedules,
     }
 }

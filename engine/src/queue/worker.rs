@@ -23,7 +23,7 @@ use super::{
     Queue, RetryPolicy,
 };
 use crate::{
-    connector::{Call, Connector, ConnectorError, ErrorClass, NewAccount},
+    connector::{uid_from_email, Call, Connector, ConnectorError, ErrorClass, NewAccount},
     store::{self, ClaimedOperation, ConnectorState, LogLevel, NewLog, Settled},
 };
 
@@ -492,11 +492,7 @@ async fn execute(
     match op.operation_type {
         OperationType::Create => {
             let uid = uid
-                .or_else(|| {
-                    from_payload("email")
-                        .and_then(|e| e.split('@').next().map(str::to_owned))
-                        .filter(|local| !local.is_empty())
-                })
+                .or_else(|| from_payload("email").and_then(|e| uid_from_email(&e)))
                 .ok_or_else(|| {
                     ConnectorError::permanent(
                         "INVALID_PAYLOAD",

@@ -10,9 +10,11 @@
 mod auth;
 mod connectors;
 mod directory;
+mod links;
 mod operations;
 mod queue;
 mod reconciliation;
+mod runs;
 mod settings;
 
 use std::{path::Path, str::FromStr, time::Duration};
@@ -27,9 +29,11 @@ use uuid::Uuid;
 pub use auth::*;
 pub use connectors::*;
 pub use directory::*;
+pub use links::*;
 pub use operations::*;
 pub use queue::*;
 pub use reconciliation::*;
+pub use runs::*;
 pub use settings::*;
 
 use crate::EngineError;

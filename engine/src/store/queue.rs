@@ -565,8 +565,50 @@ pub async fn settle_operations(
     for chunk in lines.chunks(4096) {
         insert_logs(&mut tx, chunk).await?;
     }
+    let completed: Vec<String> = kept
+        .iter()
+        .filter(|s| s.status == OperationStatus::Completed)
+        .map(|s| s.operation_id.to_string())
+        .collect();
+    for chunk in completed.chunks(512) {
+        keep_links(&mut tx, chunk, ts(settled[0].at)).await?;
+    }
     tx.commit().await?;
     Ok(lost)
+}
+
+/// Keeps the links (shadows) in step with completed operations: a create links the account to the identity
+/// it was made for (when that identity is the tenant's and neither side is linked yet), a delete unlinks it.
+async fn keep_links(
+    conn: &mut sqlx::SqliteConnection,
+    operation_ids: &[String],
+    now: String,
+) -> Result<(), sqlx::Error> {
+    let in_list = |sql: &mut QueryBuilder<'_, Sqlite>| {
+        let mut list = sql.separated(", ");
+        for id in operation_ids {
+            list.push_bind(id.clone());
+        }
+    };
+    let mut sql = QueryBuilder::new(
+        "INSERT INTO account_links (tenant_id, connector_id, identity_id, external_uid, linked_at)
+         SELECT o.tenant_id, o.connector_id, o.user_id, o.target_uid, ",
+    );
+    sql.push_bind(now).push(
+        " FROM operations o JOIN identities i ON i.id = o.user_id AND i.tenant_id = o.tenant_id
+         WHERE o.operation_type = 'create' AND o.target_uid IS NOT NULL AND o.id IN (",
+    );
+    in_list(&mut sql);
+    sql.push(") ON CONFLICT DO NOTHING");
+    sql.build().execute(&mut *conn).await?;
+    let mut sql = QueryBuilder::new(
+        "DELETE FROM account_links WHERE (connector_id, external_uid) IN
+            (SELECT connector_id, target_uid FROM operations WHERE operation_type = 'delete' AND id IN (",
+    );
+    in_list(&mut sql);
+    sql.push("))");
+    sql.build().execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// A connector as the worker needs it: where to call, and whether it takes work.

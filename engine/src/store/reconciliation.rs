@@ -178,8 +178,8 @@ pub struct NewAction {
     pub connector_id: ConnectorId,
     /// The discrepancy it remediated, if any.
     pub discrepancy_id: Option<DiscrepancyId>,
-    /// What was done.
-    pub action_type: RemediationAction,
+    /// What was done: a remediation action, or `ignore`.
+    pub action_type: String,
     /// Which side won.
     pub direction: Option<RemediationDirection>,
     /// `success`, `failure` or `skipped`.
@@ -208,7 +208,7 @@ pub async fn insert_action(
     .bind(action.tenant_id.to_string())
     .bind(action.connector_id.to_string())
     .bind(action.discrepancy_id.map(|id| id.to_string()))
-    .bind(action.action_type.as_str())
+    .bind(&action.action_type)
     .bind(action.direction.map(|d| d.as_str()))
     .bind(&action.result)
     .bind(action.dry_run)
