@@ -8,7 +8,7 @@ use axum::{
     Router,
 };
 use dto::{ProvisioningOperation, TenantId, TokenPair};
-use engine::{DemoLogin, Engine, EngineConfig, QueueConfig, RetryPolicy};
+use engine::{DemoLogin, Engine, EngineConfig, QueueConfig, ReconcilerConfig, RetryPolicy};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use tempfile::TempDir;
@@ -52,11 +52,20 @@ pub async fn engine() -> TestEngine {
 
 /// A demo-seeded engine with these queue settings.
 pub async fn engine_with(queue: QueueConfig) -> TestEngine {
+    engine_with_reconciler(queue, ReconcilerConfig::default()).await
+}
+
+/// A demo-seeded engine with these queue and reconciler settings.
+pub async fn engine_with_reconciler(
+    queue: QueueConfig,
+    reconciler: ReconcilerConfig,
+) -> TestEngine {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = EngineConfig {
         database_path: dir.path().join("engine.db"),
         jwt_secret: Some(SECRET.to_owned()),
         demo: true,
+        reconciler,
         ..EngineConfig::default()
     };
     let engine = Engine::open(&config, queue).await.expect("engine opens");

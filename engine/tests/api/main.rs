@@ -8,4 +8,5 @@ mod connectors;
 mod demo;
 mod operations;
 mod queue;
+mod reconciliation;
 mod start;
