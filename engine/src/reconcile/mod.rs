@@ -53,7 +53,7 @@ pub struct ReconcilerConfig {
 impl Default for ReconcilerConfig {
     fn default() -> Self {
         Self {
-            batch_size: 500,
+            batch_size: 1000,
             lease: Duration::from_secs(60),
             concurrency: 2,
             poll: Duration::from_secs(1),

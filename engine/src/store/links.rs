@@ -74,8 +74,9 @@ pub async fn identities_by_id(
 ) -> Result<HashMap<UserId, Identity>, sqlx::Error> {
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
+        // `+tenant_id`: look the ids up by primary key, never by walking one of the tenant's indexes.
         let mut sql = QueryBuilder::new(format!(
-            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE tenant_id = "
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE +tenant_id = "
         ));
         sql.push_bind(tenant.to_string()).push(" AND id IN (");
         let mut list = sql.separated(", ");

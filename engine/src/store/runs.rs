@@ -1,8 +1,6 @@
 //! Reconciliation runs as the reconciler and the API use them: admission, claiming with a lease, batch
 //! checkpoints, admin changes, reports; the discrepancies they find and the audit log.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use dto::{
     ActionId, ActionSummary, ActiveWork, ConnectorId, Discrepancy, DiscrepancyId,
@@ -488,7 +486,8 @@ pub async fn run_report(
 ) -> Result<ReconciliationReport, sqlx::Error> {
     let run = &state.run;
     let by_type: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT discrepancy_type, COUNT(*) FROM discrepancies WHERE run_id = ? GROUP BY discrepancy_type",
+        "SELECT discrepancy_type, SUM(count) FROM discrepancy_counts WHERE run_id = ?
+         GROUP BY discrepancy_type HAVING SUM(count) > 0",
     )
     .bind(run.id.to_string())
     .fetch_all(pool)
@@ -752,9 +751,35 @@ pub async fn list_discrepancies(
         .push(" OFFSET ")
         .push_bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
     let rows: Vec<DiscrepancyRow> = sql.build_query_as().fetch_all(pool).await?;
-    let mut sql = QueryBuilder::new("SELECT COUNT(*) FROM discrepancies");
-    push_filter(&mut sql);
-    let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+    let total: i64 = match filter.run_id {
+        // A run's totals by type and resolution are kept by triggers (migration 0003): exact, and no walk over
+        // a hundred thousand index entries for every page.
+        Some(run) if filter.identity_id.is_none() && filter.external_uid.is_none() => {
+            let mut sql = QueryBuilder::new(
+                "SELECT COALESCE(SUM(c.count), 0) FROM discrepancy_counts c
+                 JOIN reconciliation_runs r ON r.id = c.run_id WHERE c.run_id = ",
+            );
+            sql.push_bind(run.to_string())
+                .push(" AND r.tenant_id = ")
+                .push_bind(tenant.to_string())
+                .push(" AND r.connector_id = ")
+                .push_bind(connector.to_string());
+            if let Some(kind) = filter.discrepancy_type {
+                sql.push(" AND c.discrepancy_type = ")
+                    .push_bind(kind.as_str());
+            }
+            if let Some(status) = filter.resolution_status {
+                sql.push(" AND c.resolution_status = ")
+                    .push_bind(status.as_str());
+            }
+            sql.build_query_scalar().fetch_one(pool).await?
+        }
+        _ => {
+            let mut sql = QueryBuilder::new("SELECT COUNT(*) FROM discrepancies");
+            push_filter(&mut sql);
+            sql.build_query_scalar().fetch_one(pool).await?
+        }
+    };
     let list = rows
         .into_iter()
         .map(Discrepancy::try_from)
@@ -918,22 +943,6 @@ pub async fn list_actions(
         .map(ReconciliationAction::try_from)
         .collect::<Result<_, _>>()?;
     Ok((list, count(total)))
-}
-
-/// Totals per discrepancy type for a set of runs (tests, the demo's checks).
-pub async fn found_by_type(
-    pool: &SqlitePool,
-    run: RunId,
-) -> Result<BTreeMap<DiscrepancyType, u64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT discrepancy_type, COUNT(*) FROM discrepancies WHERE run_id = ? GROUP BY discrepancy_type",
-    )
-    .bind(run.to_string())
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|(k, n)| Ok((parse_enum(&k)?, count(n))))
-        .collect()
 }
 
 /// Hands a run that `owner` runs back to the queue of runs (the engine is stopping): `pending`, checkpoint
