@@ -23,6 +23,20 @@ pub struct Connector {
     /// When it was registered.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+    /// What the upstream can do with it beyond provisioning, e.g. [`Connector::FAULT_INJECTION`]. xavyo-idp
+    /// says nothing, so nothing extra is offered there.
+    #[serde(default, deserialize_with = "crate::reconciliation::nullable")]
+    pub capabilities: Vec<String>,
+}
+
+impl Connector {
+    /// The capability of taking injected faults (`GET`/`PUT /connectors/{id}/settings`).
+    pub const FAULT_INJECTION: &'static str = "fault_injection";
+
+    /// Whether the upstream says this connector can do `capability`.
+    pub fn supports(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
 }
 
 fn yes() -> bool {

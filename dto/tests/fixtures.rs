@@ -1247,7 +1247,9 @@ fn operation_and_connector_dtos_round_trip() {
         status: ConnectorStatus::Offline,
         credentials_valid: false,
         created_at: None,
+        capabilities: vec![Connector::FAULT_INJECTION.into()],
     };
+    assert!(connector.supports(Connector::FAULT_INJECTION) && !connector.supports("teleport"));
     round_trips(&ConnectorList {
         connectors: vec![connector],
         total: Some(1),

@@ -18,7 +18,11 @@ pub async fn list(
     params: QueryParams,
 ) -> Result<Json<ConnectorList>, ApiError> {
     let page = params.page()?;
-    let (connectors, total) = store::list_connectors(state.pool(), admin.tenant_id, page).await?;
+    let (mut connectors, total) =
+        store::list_connectors(state.pool(), admin.tenant_id, page).await?;
+    for c in &mut connectors {
+        c.capabilities = state.queue().connectors().capabilities(&c.connector_type);
+    }
     Ok(Json(ConnectorList {
         connectors,
         total: Some(total),
@@ -33,10 +37,35 @@ pub async fn get(
     State(state): State<AppState>,
     PathId(id): PathId<ConnectorId>,
 ) -> Result<Json<Connector>, ApiError> {
-    store::get_connector(state.pool(), admin.tenant_id, id)
+    let mut connector = store::get_connector(state.pool(), admin.tenant_id, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| not_found(id))
+        .ok_or_else(|| not_found(id))?;
+    connector.capabilities = state
+        .queue()
+        .connectors()
+        .capabilities(&connector.connector_type);
+    Ok(Json(connector))
+}
+
+/// The connector, if it takes injected faults; 404 otherwise (no settings to read or write).
+async fn with_faults(
+    state: &AppState,
+    admin: &AdminContext,
+    id: ConnectorId,
+) -> Result<Connector, ApiError> {
+    let connector = store::get_connector(state.pool(), admin.tenant_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let capabilities = state
+        .queue()
+        .connectors()
+        .capabilities(&connector.connector_type);
+    if !capabilities.iter().any(|c| c == Connector::FAULT_INJECTION) {
+        return Err(ApiError::NotFound(format!(
+            "connector {id} does not take injected faults"
+        )));
+    }
+    Ok(connector)
 }
 
 /// A connector's injected faults, with the status they leave it in.
@@ -70,9 +99,7 @@ pub async fn settings(
     State(state): State<AppState>,
     PathId(id): PathId<ConnectorId>,
 ) -> Result<Json<SettingsBody>, ApiError> {
-    let connector = store::get_connector(state.pool(), admin.tenant_id, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let connector = with_faults(&state, &admin, id).await?;
     let settings = state
         .queue()
         .connector_settings(admin.tenant_id, id)
@@ -89,6 +116,7 @@ pub async fn put_settings(
     PathId(id): PathId<ConnectorId>,
     body: JsonObject,
 ) -> Result<Json<SettingsBody>, ApiError> {
+    with_faults(&state, &admin, id).await?;
     let max_latency = i64::try_from(ConnectorSettings::MAX_LATENCY_MS).unwrap_or(i64::MAX);
     let settings = ConnectorSettings {
         offline: body.required_bool("offline")?,

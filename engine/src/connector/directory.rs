@@ -257,6 +257,10 @@ fn attributes_json(attributes: &Attributes) -> String {
 }
 
 impl Connector for DirectoryConnector {
+    fn capabilities(&self) -> &'static [&'static str] {
+        &[dto::Connector::FAULT_INJECTION]
+    }
+
     fn check<'a>(&'a self, call: Call<'a>) -> ConnectorFuture<'a, ()> {
         Box::pin(async move {
             let settings = ConnectorSettings::from_stored(&call.target.settings);

@@ -183,6 +183,11 @@ pub struct AccountSearch {
 /// A target system the worker provisions accounts in. Every method answers a classified [`ConnectorError`]
 /// when it fails, so the queue knows whether to retry, dead-letter or wait.
 pub trait Connector: Send + Sync {
+    /// What this implementation can do beyond provisioning and reconciliation (e.g.
+    /// `dto::Connector::FAULT_INJECTION`), as the API tells the console.
+    fn capabilities(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Whether the system can be reached now (the queue asks before releasing the operations awaiting it).
     fn check<'a>(&'a self, call: Call<'a>) -> ConnectorFuture<'a, ()>;
     /// Creates an account; creating one that already exists for the same identity updates it instead.
@@ -247,6 +252,13 @@ impl ConnectorRegistry {
     /// Makes `connector` handle the connectors of type `connector_type` (replacing any other).
     pub fn register(&mut self, connector_type: &str, connector: Arc<dyn Connector>) {
         self.by_type.insert(connector_type.to_owned(), connector);
+    }
+
+    /// What connectors of this type can do (nothing when no implementation is registered).
+    pub fn capabilities(&self, connector_type: &str) -> Vec<String> {
+        self.get(connector_type)
+            .map(|c| c.capabilities().iter().map(|&c| c.to_owned()).collect())
+            .unwrap_or_default()
     }
 
     /// The implementation for `connector_type`, if one is registered.

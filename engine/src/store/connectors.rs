@@ -73,6 +73,7 @@ impl TryFrom<ConnectorRow> for Connector {
             status: parse_enum(&row.status)?,
             credentials_valid: row.credentials_valid,
             created_at: Some(parse_time(&row.created_at)?),
+            capabilities: Vec::new(),
         })
     }
 }

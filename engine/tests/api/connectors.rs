@@ -272,3 +272,48 @@ async fn fault_settings_are_validated_field_by_field() {
     .await;
     assert_error(status, &answer, StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn each_connector_says_what_it_supports_and_only_those_take_faults() {
+    let te = engine().await;
+    let token = te.admin_token().await;
+    let (status, body) = te
+        .admin_get(&token, &format!("/connectors/{CORPORATE_DIRECTORY}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let directory: Connector = serde_json::from_value(body).expect("a connector");
+    assert!(directory.supports(Connector::FAULT_INJECTION));
+    // A connector of a type this engine has no implementation for (as xavyo-idp's LDAP ones would be).
+    let ldap = ConnectorId(uuid::Uuid::new_v4());
+    sqlx::query(
+        "INSERT INTO connectors (id, tenant_id, name, connector_type, status, credentials_valid, settings,
+                                 created_at, updated_at)
+         VALUES (?, ?, 'Remote LDAP', 'ldap', 'active', 1, '{}', '2026-01-01T00:00:00.000000Z',
+                 '2026-01-01T00:00:00.000000Z')",
+    )
+    .bind(ldap.to_string())
+    .bind(te.demo.tenant_id.to_string())
+    .execute(&te.pool)
+    .await
+    .expect("inserted");
+    let (_, body) = te.admin_get(&token, "/connectors?limit=100").await;
+    let list: ConnectorList = serde_json::from_value(body).expect("a list");
+    let remote = list
+        .connectors
+        .iter()
+        .find(|c| c.id == ldap)
+        .expect("listed");
+    assert!(remote.capabilities.is_empty(), "{remote:?}");
+    let path = format!("/connectors/{ldap}/settings");
+    let (status, body) = te.admin_get(&token, &path).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let request = with_body(
+        Method::PUT,
+        &path,
+        &json!({"offline": true, "error_rate": 0.0, "latency_ms": 0}),
+        &token,
+        te.demo.tenant_id,
+    );
+    let (status, _, body) = send(&te.app, request).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+}
