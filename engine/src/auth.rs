@@ -22,6 +22,10 @@ use crate::{
 
 /// Seconds an access token lives (xavyo-idp: 900).
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 900;
+/// The `iss` of the engine's access tokens; a token from anyone else is refused.
+pub const TOKEN_ISSUER: &str = "xavyo-console-engine";
+/// The `aud` of the engine's access tokens: this provisioning API.
+pub const TOKEN_AUDIENCE: &str = "xavyo-provisioning-api";
 /// Days a refresh token lives.
 pub const REFRESH_TOKEN_TTL_DAYS: i64 = 7;
 /// The header naming the tenant of a request.
@@ -129,8 +133,9 @@ impl TokenKeys {
     pub fn new(secret: &str) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 30;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_issuer(&[TOKEN_ISSUER]);
+        validation.set_audience(&[TOKEN_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         Self {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
@@ -149,6 +154,8 @@ impl TokenKeys {
             exp: iat + ACCESS_TOKEN_TTL_SECS,
             iat,
             jti: Some(uuid::Uuid::new_v4().to_string()),
+            iss: Some(TOKEN_ISSUER.to_owned()),
+            aud: Some(TOKEN_AUDIENCE.to_owned()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing an access token: {e}")))

@@ -249,6 +249,46 @@ async fn forged_and_expired_tokens_are_401() {
 }
 
 #[tokio::test]
+async fn a_token_for_another_audience_or_from_another_issuer_is_401() {
+    let e = engine().await;
+    let now = Utc::now().timestamp();
+    let claims = |iss: Option<&str>, aud: Option<&str>| Claims {
+        sub: engine::demo::DEMO_ADMIN,
+        tid: e.demo.tenant_id,
+        roles: vec!["admin".into()],
+        email: e.demo.email.clone(),
+        exp: now + 600,
+        iat: now,
+        jti: None,
+        iss: iss.map(str::to_owned),
+        aud: aud.map(str::to_owned),
+    };
+    let sign = |c: &Claims| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            c,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("signs")
+    };
+    let (iss, aud) = (engine::auth::TOKEN_ISSUER, engine::auth::TOKEN_AUDIENCE);
+    // The same secret, the right claims: accepted (so the refusals below are about iss and aud alone).
+    let (status, body) = e
+        .admin_get(&sign(&claims(Some(iss), Some(aud))), "/connectors")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for wrong in [
+        claims(Some(iss), Some("another-api")),
+        claims(Some("https://evil.example"), Some(aud)),
+        claims(None, Some(aud)),
+        claims(Some(iss), None),
+    ] {
+        let (status, body) = e.admin_get(&sign(&wrong), "/connectors").await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
+
+#[tokio::test]
 async fn the_tenant_header_must_match_the_token() {
     let e = engine().await;
     let token = e.admin_token().await;
