@@ -19,7 +19,19 @@
 //! | GET | `/operations/stats?connector_id`, `/operations/dlq?connector_id&limit&offset` | statistics; dead letters as a list |
 //! | GET | `/operations/{id}`, `/operations/{id}/logs`, `/operations/{id}/attempts` | the operation (with `connector_name`), `{logs, operation_id}`, `{attempts, operation_id}` |
 //! | POST | `/operations/{id}/retry` (from failed, dead_letter), `/cancel` (from pending), `/resolve` `{resolution_notes?}` (from dead_letter) | 200 the operation; 409 `invalid_operation_state` with `current_status`, nothing changed |
-//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector, with its status |
+//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`), with its status; 404 otherwise |
+//!
+//! Reconciliation (see [`reconcile`] and `specs/reconciliation.md`), under `/connectors/{id}/reconciliation`:
+//!
+//! | method | path | answers |
+//! |---|---|---|
+//! | POST | `/runs` `{mode, dry_run?}` | 202 the pending run; 409 `deduped` / `scope_busy`, 422 `blocked` (nothing queued) |
+//! | GET | `/runs?mode&status&limit&offset`, `/runs/{run_id}`, `/runs/{run_id}/report` | runs newest first; one run; its report |
+//! | POST | `/runs/{run_id}/cancel` (204), `/pause`, `/resume` | the run; 409 `invalid_operation_state` when its status does not allow it |
+//! | GET | `/discrepancies?run_id&discrepancy_type&resolution_status&identity_id&external_uid&limit&offset`, `/discrepancies/{did}` | list, one |
+//! | POST | `/discrepancies/{did}/remediate` `{action, direction, identity_id?, dry_run?}` | the result; 400 naming the field for an action the type does not take; 409 when already settled |
+//! | POST | `/discrepancies/bulk-remediate` `{items, dry_run?}`, `/discrepancies/preview` `{discrepancy_ids}`, `/discrepancies/{did}/ignore` | per-item results with totals (1..=100 items); previews; 204 |
+//! | GET | `/actions?discrepancy_id&action_type&result&dry_run&limit&offset` | the audit log |
 //!
 //! Other tenants' ids answer 404; malformed ids 400 JSON; every route but login, refresh, logout and
 //! `/healthz` is admin-only.
