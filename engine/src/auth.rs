@@ -28,6 +28,8 @@ pub const TOKEN_ISSUER: &str = "xavyo-console-engine";
 pub const TOKEN_AUDIENCE: &str = "xavyo-provisioning-api";
 /// Days a refresh token lives.
 pub const REFRESH_TOKEN_TTL_DAYS: i64 = 7;
+/// However often a session is refreshed, it ends this many hours after its login (its token family's start).
+pub const SESSION_LIFETIME_HOURS: i64 = 12;
 /// The header naming the tenant of a request.
 pub const TENANT_HEADER: &str = "x-tenant-id";
 /// The settings key of the generated signing secret.

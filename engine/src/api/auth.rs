@@ -88,6 +88,16 @@ pub async fn refresh(
         Rotation::Invalid => Err(ApiError::Unauthorized(
             "the refresh token is invalid, expired or already used".into(),
         )),
+        Rotation::Reused => {
+            tracing::warn!("a rotated refresh token was presented again: its session is ended");
+            Err(ApiError::Unauthorized(
+                "the refresh token was already used; the session is ended, sign in again".into(),
+            ))
+        }
+        Rotation::SessionOver => Err(ApiError::Unauthorized(format!(
+            "the session is over ({} hours after sign-in); sign in again",
+            auth::SESSION_LIFETIME_HOURS
+        ))),
         Rotation::Inactive => Err(ApiError::Forbidden("this account is disabled".into())),
     }
 }

@@ -215,8 +215,13 @@ async fn insert_token_row(
 pub enum Rotation {
     /// The token was live: it is now dead and `UserRecord` holds the account for the new pair.
     Rotated(UserRecord),
-    /// Unknown, expired, revoked or already rotated.
+    /// Unknown, expired or revoked.
     Invalid,
+    /// Already rotated: presented a second time, so stolen or replayed. Every token of its family is now dead
+    /// (the thief's session and the user's end together).
+    Reused,
+    /// Its session (token family) is older than the absolute lifetime; the family is now dead.
+    SessionOver,
     /// The token was live but its account is disabled; the token is now dead.
     Inactive,
 }
@@ -238,7 +243,7 @@ pub async fn rotate_refresh_token(
     new: &NewRefreshToken,
 ) -> Result<Rotation, sqlx::Error> {
     let now = ts(new.issued_at);
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let old = sqlx::query_as::<_, LiveToken>(
         "UPDATE refresh_tokens SET revoked_at = ?
          WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?
@@ -250,8 +255,32 @@ pub async fn rotate_refresh_token(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(old) = old else {
-        return Ok(Rotation::Invalid);
+        // A token that was rotated before, presented again: end its whole family.
+        let family: Option<String> = sqlx::query_scalar(
+            "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND replaced_by IS NOT NULL",
+        )
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(family) = family else {
+            return Ok(Rotation::Invalid);
+        };
+        revoke_family(&mut tx, &family, &now).await?;
+        tx.commit().await?;
+        return Ok(Rotation::Reused);
     };
+    let started: String =
+        sqlx::query_scalar("SELECT MIN(issued_at) FROM refresh_tokens WHERE family_id = ?")
+            .bind(&old.family_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let session_end =
+        super::parse_time(&started)? + chrono::Duration::hours(crate::auth::SESSION_LIFETIME_HOURS);
+    if session_end <= new.issued_at {
+        revoke_family(&mut tx, &old.family_id, &now).await?;
+        tx.commit().await?;
+        return Ok(Rotation::SessionOver);
+    }
     let user = sqlx::query_as::<_, UserRow>(&format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
     ))
@@ -265,6 +294,7 @@ pub async fn rotate_refresh_token(
     }
     let successor = NewRefreshToken {
         family_id: parse_id(&old.family_id)?,
+        expires_at: new.expires_at.min(session_end),
         ..new.clone()
     };
     insert_token_row(&mut tx, user.tenant_id, user.id, &successor).await?;
@@ -275,6 +305,21 @@ pub async fn rotate_refresh_token(
         .await?;
     tx.commit().await?;
     Ok(Rotation::Rotated(user))
+}
+
+async fn revoke_family(
+    conn: &mut SqliteConnection,
+    family: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Kills the refresh token with this hash; true if it was live.

@@ -158,17 +158,6 @@ async fn refresh_rotates_the_refresh_token() {
         &e.app,
         post(
             "/auth/refresh",
-            json!({ "refresh_token": first.refresh_token }),
-            None,
-        ),
-    )
-    .await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-
-    let (status, _, body) = send(
-        &e.app,
-        post(
-            "/auth/refresh",
             json!({ "refresh_token": second.refresh_token }),
             None,
         ),
@@ -186,6 +175,71 @@ async fn refresh_rotates_the_refresh_token() {
     )
     .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+async fn refresh(e: &crate::common::TestEngine, token: &str) -> (StatusCode, serde_json::Value) {
+    let (status, _, body) = send(
+        &e.app,
+        post("/auth/refresh", json!({ "refresh_token": token }), None),
+    )
+    .await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_its_whole_session() {
+    let e = engine().await;
+    let first = login(&e.app, e.demo.tenant_id, &e.demo.email, &e.demo.password).await;
+    let (status, body) = refresh(&e, &first.refresh_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second: dto::TokenPair = serde_json::from_value(body).expect("a pair");
+    // Someone presents the rotated token again (a thief, or a replay): 401, and the legitimate successor dies
+    // with it.
+    let (status, body) = refresh(&e, &first.refresh_token).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (status, body) = refresh(&e, &second.refresh_token).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    // Another session of the same user is untouched.
+    let other = login(&e.app, e.demo.tenant_id, &e.demo.email, &e.demo.password).await;
+    let (status, body) = refresh(&e, &other.refresh_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn a_session_ends_twelve_hours_after_sign_in_however_often_refreshed() {
+    let e = engine().await;
+    let first = login(&e.app, e.demo.tenant_id, &e.demo.email, &e.demo.password).await;
+    let (status, body) = refresh(&e, &first.refresh_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second: dto::TokenPair = serde_json::from_value(body).expect("a pair");
+    // The login was 13 hours ago; the live token was issued a minute ago and has not expired.
+    let long_ago = engine::store::ts(Utc::now() - Duration::hours(13));
+    sqlx::query("UPDATE refresh_tokens SET issued_at = ? WHERE replaced_by IS NOT NULL")
+        .bind(&long_ago)
+        .execute(&e.pool)
+        .await
+        .expect("backdated");
+    let (status, body) = refresh(&e, &second.refresh_token).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("session is over")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_users_refresh_is_refused() {
+    let e = engine().await;
+    let pair = login(&e.app, e.demo.tenant_id, &e.demo.email, &e.demo.password).await;
+    sqlx::query("UPDATE users SET active = 0 WHERE id = ?")
+        .bind(engine::demo::DEMO_ADMIN.to_string())
+        .execute(&e.pool)
+        .await
+        .expect("disabled");
+    let (status, body) = refresh(&e, &pair.refresh_token).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
