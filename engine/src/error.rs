@@ -37,6 +37,14 @@ pub enum ApiError {
         /// Why, naming that status.
         message: String,
     },
+    /// 429 `too_many_requests` with `Retry-After`: too many failed sign-ins, or too many at once.
+    #[error("too many requests: {message}")]
+    TooManyRequests {
+        /// When to try again.
+        retry_after: std::time::Duration,
+        /// For people, saying when.
+        message: String,
+    },
     /// A start the gate did not admit: 409 `deduped` / `scope_busy`, 422 `blocked`, with their fields.
     #[error("refused: {}", .1.message)]
     Refused(StatusCode, Box<ErrorBody>),
@@ -63,6 +71,7 @@ impl ApiError {
             Self::Validation { .. } => StatusCode::BAD_REQUEST,
             Self::InvalidState { .. } => StatusCode::CONFLICT,
             Self::Refused(status, _) => *status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +91,9 @@ impl ApiError {
                 ..ErrorBody::new("invalid_operation_state", message.as_str())
             },
             Self::Refused(_, body) => (**body).clone(),
+            Self::TooManyRequests { message, .. } => {
+                ErrorBody::new("too_many_requests", message.as_str())
+            }
             Self::Internal(_) => ErrorBody::new(
                 "internal_error",
                 "the engine could not complete the request",
@@ -183,7 +195,15 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Self::TooManyRequests { retry_after, .. } = &self {
+            let seconds = retry_after.as_secs().max(1);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 

@@ -55,6 +55,7 @@ pub mod queue;
 pub mod reconcile;
 mod state;
 pub mod store;
+pub mod throttle;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -269,6 +270,8 @@ pub async fn start_with(
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        // The peer's address reaches the login throttle (see `throttle::ClientAddress`).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {
             // A dropped sender also stops the server.
             let _ = stopped.await;

@@ -4,7 +4,12 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
-use crate::{auth::TokenKeys, queue::Queue, reconcile::Reconciler};
+use crate::{
+    auth::TokenKeys,
+    queue::Queue,
+    reconcile::Reconciler,
+    throttle::{LoginThrottle, ThrottleConfig},
+};
 
 /// The shared state of the engine's router. Cheap to clone.
 #[derive(Clone)]
@@ -16,6 +21,7 @@ struct Inner {
     queue: Queue,
     reconciler: Reconciler,
     tokens: TokenKeys,
+    throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -26,6 +32,7 @@ impl AppState {
                 queue,
                 reconciler,
                 tokens: TokenKeys::new(jwt_secret),
+                throttle: LoginThrottle::new(ThrottleConfig::default()),
             }),
         }
     }
@@ -43,6 +50,11 @@ impl AppState {
     /// The reconciliation service.
     pub fn reconciler(&self) -> &Reconciler {
         &self.inner.reconciler
+    }
+
+    /// The login throttle.
+    pub fn throttle(&self) -> &LoginThrottle {
+        &self.inner.throttle
     }
 
     /// The access-token keys.

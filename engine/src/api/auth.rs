@@ -11,6 +11,7 @@ use dto::{LoginRequest, RefreshRequest, TokenPair};
 use crate::{
     auth::{self, ACCESS_TOKEN_TTL_SECS},
     store::{self, Rotation, UserRecord},
+    throttle::{self, ClientAddress, Key},
     ApiError, AppState,
 };
 
@@ -45,6 +46,7 @@ async fn login_pair(state: &AppState, user: &UserRecord) -> Result<TokenPair, Ap
 /// account is disabled.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<TokenPair>, ApiError> {
@@ -55,12 +57,25 @@ pub async fn login(
         )
     })?;
     let Json(request) = body.map_err(bad_body("`email` and `password`"))?;
+    let account = Key::Account(format!("{tenant}:{}", request.email.trim().to_lowercase()));
+    let mut keys = vec![account.clone()];
+    keys.extend(address.map(Key::Address));
+    let throttle = state.throttle();
+    if let Some(wait) = throttle.locked(&keys, std::time::Instant::now()) {
+        tracing::warn!(%tenant, "login refused: locked out after failed attempts");
+        return Err(throttle::locked_out(wait));
+    }
     let user = store::find_user_by_email(state.pool(), tenant, &request.email).await?;
     let invalid = || ApiError::Unauthorized("invalid email or password".into());
-    if !auth::check_password(request.password, user.as_ref()).await? {
+    let turn = throttle.turn().await?;
+    let matches = auth::check_password(request.password, user.as_ref()).await?;
+    drop(turn);
+    if !matches {
+        throttle.failed(&keys, std::time::Instant::now());
         tracing::info!(%tenant, "login refused: bad credentials");
         return Err(invalid());
     }
+    throttle.succeeded(&account);
     let user = user.ok_or_else(invalid)?;
     if !user.active {
         tracing::info!(%tenant, user = %user.id, "login refused: account disabled");

@@ -401,3 +401,41 @@ async fn health_needs_no_token_and_unknown_routes_are_json_404() {
     let (status, _, body) = send(&e.app, post("/operations/stats", json!({}), None)).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
 }
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
+    let e = engine().await;
+    let attempt = |password: &str| {
+        post(
+            "/auth/login",
+            json!({"email": e.demo.email.to_uppercase(), "password": password}),
+            Some(e.demo.tenant_id),
+        )
+    };
+    for _ in 0..5 {
+        let (status, _, body) = send(&e.app, attempt("wrong")).await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    let response = tower::ServiceExt::oneshot(e.app.clone(), attempt(&e.demo.password))
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((800..=900).contains(&retry), "{retry}");
+    // Another account of the tenant is not locked.
+    let (status, _, body) = send(
+        &e.app,
+        post(
+            "/auth/login",
+            json!({"email": e.demo.viewer_email, "password": e.demo.viewer_password}),
+            Some(e.demo.tenant_id),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

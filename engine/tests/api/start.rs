@@ -207,3 +207,66 @@ async fn a_fresh_demo_seed_ignores_a_directory_left_from_an_old_one() {
     assert_eq!(operations, 324);
     again.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_address_spraying_passwords_is_locked_out_over_tcp() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = EngineConfig {
+        database_path: dir.path().join("engine.db"),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    let running = engine::start(config).await.expect("starts");
+    let tenant = engine::demo::DEMO_TENANT.to_string();
+    let login = |email: &str, password: &str, from: &str| {
+        request(
+            "POST",
+            "/auth/login",
+            &[("X-Tenant-ID", &tenant), ("X-Forwarded-For", from)],
+            &format!(r#"{{"email":"{email}","password":"{password}"}}"#),
+        )
+    };
+    // One address tries a wrong password on twenty different accounts (none reaches its own limit).
+    for n in 0..20 {
+        let (status, _) = http(
+            running.addr,
+            login(&format!("user{n}@demo.local"), "guess", "203.0.113.7"),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    // Now even the right password from that address is refused, with Retry-After.
+    let answer = tokio::task::spawn_blocking({
+        let addr = running.addr;
+        let text = login("admin@demo.local", "demo-admin-pass", "203.0.113.7");
+        move || {
+            let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+            stream.write_all(text.as_bytes()).expect("writes");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).expect("reads");
+            answer
+        }
+    })
+    .await
+    .expect("ran");
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    let retry: u64 = answer
+        .lines()
+        .find_map(|l| {
+            l.to_lowercase()
+                .strip_prefix("retry-after: ")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Retry-After");
+    assert!((800..=900).contains(&retry), "{answer}");
+    assert!(answer.contains("try again in 15 minutes"), "{answer}");
+    // Another address signs in to the same account.
+    let (status, body) = http(
+        running.addr,
+        login("admin@demo.local", "demo-admin-pass", "198.51.100.2"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    running.shutdown().await;
+}
