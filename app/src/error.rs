@@ -106,6 +106,14 @@ impl From<client::ClientError> for AppError {
     fn from(e: client::ClientError) -> Self {
         use client::ClientError as E;
         match e {
+            // The start gate's refusal says what blocks the connector and what to do: not an "invalid request".
+            E::Api { status: 422, body } if body.error == "blocked" => Self::Conflict {
+                message: match &body.next_step {
+                    Some(step) => format!("{} {step}", body.message),
+                    None => body.message.clone(),
+                },
+                code: body.error,
+            },
             E::Api { status, body } => match status {
                 401 => Self::Unauthorized,
                 403 => Self::Forbidden,
@@ -133,5 +141,38 @@ impl From<client::ClientError> for AppError {
                 }
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::AppError;
+    use client::ClientError;
+    use dto::ErrorBody;
+
+    #[test]
+    fn a_blocked_start_says_what_to_do_and_is_no_invalid_request() {
+        let body = ErrorBody {
+            reason_code: Some("connector_disabled".into()),
+            next_step: Some("Enable Legacy HR, then try again.".into()),
+            ..ErrorBody::new("blocked", "Legacy HR is disabled.")
+        };
+        let e = AppError::from(ClientError::Api {
+            status: 422,
+            body: Box::new(body),
+        });
+        assert_eq!(
+            e,
+            AppError::Conflict {
+                code: "blocked".into(),
+                message: "Legacy HR is disabled. Enable Legacy HR, then try again.".into(),
+            }
+        );
+        // Any other 422 is still a validation error naming its field.
+        let e = AppError::from(ClientError::Api {
+            status: 422,
+            body: Box::new(ErrorBody::validation("mode", "bad mode")),
+        });
+        assert!(matches!(e, AppError::Validation { field: Some(f), .. } if f == "mode"));
     }
 }

@@ -25,9 +25,18 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    connectors::ConnectorsPage, dead_letters::DeadLettersPage, errors::NotFoundPage,
-    login::LoginPage, logout::LogoutPage, operation_detail::OperationDetailPage,
+    connectors::ConnectorsPage,
+    dead_letters::DeadLettersPage,
+    errors::NotFoundPage,
+    login::LoginPage,
+    logout::LogoutPage,
+    operation_detail::OperationDetailPage,
     operations::OperationsPage,
+    reconciliation::{
+        actions::ReconciliationActionsPage, discrepancies::DiscrepanciesPage,
+        overview::ReconciliationOverviewPage, run_detail::RunDetailPage,
+        runs::ReconciliationRunsPage,
+    },
 };
 
 /// The HTML document around the app. Its scripts carry the request's nonce; the server's CSP layer sends
@@ -69,6 +78,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/connectors/operations") view=OperationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/connectors/operations/dlq") view=DeadLettersPage ssr=SsrMode::Async/>
                     <Route path=path!("/connectors/operations/:id") view=OperationDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/reconciliation") view=ReconciliationOverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/:id/reconciliation") view=ReconciliationRunsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/:id/reconciliation/runs/:run_id") view=RunDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/:id/reconciliation/discrepancies") view=DiscrepanciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/:id/reconciliation/actions") view=ReconciliationActionsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

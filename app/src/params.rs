@@ -1,7 +1,10 @@
 //! Page state kept in the URL: parsing query strings into typed filters, and building links back.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use dto::{ConnectorFilter, OperationQuery, DEFAULT_LIMIT, MAX_LIMIT};
+use dto::{
+    enums::RemediationAction, ActionQuery, ConnectorFilter, DiscrepancyQuery, OperationQuery,
+    RunQuery, DEFAULT_LIMIT, MAX_LIMIT,
+};
 use leptos_router::params::ParamsMap;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -52,17 +55,21 @@ pub fn date_input_value(at: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// The page size in the URL (`limit`, 1..=100), or the default.
+fn limit(params: &ParamsMap) -> Result<u32, AppError> {
+    let limit: Option<u32> = parse(params, "limit", "page size")?;
+    match limit {
+        Some(limit) if limit == 0 || limit > MAX_LIMIT => Err(AppError::invalid(
+            "limit",
+            format!("The page size must be between 1 and {MAX_LIMIT}."),
+        )),
+        other => Ok(other.unwrap_or(DEFAULT_LIMIT)),
+    }
+}
+
 /// Reads the operations page's filters from the URL. Unknown values are refused here, before any call.
 pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
-    let limit: Option<u32> = parse(params, "limit", "page size")?;
-    if let Some(limit) = limit {
-        if limit == 0 || limit > MAX_LIMIT {
-            return Err(AppError::invalid(
-                "limit",
-                format!("The page size must be between 1 and {MAX_LIMIT}."),
-            ));
-        }
-    }
+    let limit = Some(limit(params)?);
     let query = OperationQuery {
         connector_id: parse(params, "connector_id", "connector id")?,
         user_id: parse(params, "user_id", "user id")?,
@@ -71,7 +78,7 @@ pub fn operation_query(params: &ParamsMap) -> Result<OperationQuery, AppError> {
         from_date: date(params, "from_date", false)?,
         to_date: date(params, "to_date", true)?,
         sort: parse(params, "sort", "sort order")?,
-        limit: Some(limit.unwrap_or(DEFAULT_LIMIT)),
+        limit,
         offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
     };
     query.validate().map_err(AppError::from)?;
@@ -85,6 +92,92 @@ pub fn dead_letter_filter(params: &ParamsMap) -> Result<ConnectorFilter, AppErro
         limit: Some(DEFAULT_LIMIT),
         offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
     })
+}
+
+/// Reads the reconciliation runs page's filters and page from the URL.
+pub fn run_query(params: &ParamsMap) -> Result<RunQuery, AppError> {
+    Ok(RunQuery {
+        mode: parse(params, "mode", "reconciliation mode")?,
+        status: parse(params, "status", "run status")?,
+        limit: Some(limit(params)?),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    })
+}
+
+/// Reads the discrepancies page's filters and page from the URL. Unknown values are refused here, before any
+/// call (xavyo-idp answers an unknown type with an empty list rather than an error).
+pub fn discrepancy_query(params: &ParamsMap) -> Result<DiscrepancyQuery, AppError> {
+    Ok(DiscrepancyQuery {
+        run_id: parse(params, "run_id", "run id (a UUID)")?,
+        discrepancy_type: parse(params, "discrepancy_type", "discrepancy type")?,
+        resolution_status: parse(params, "resolution_status", "resolution status")?,
+        identity_id: parse(params, "identity_id", "identity id (a UUID)")?,
+        external_uid: non_empty(params, "external_uid").map(str::to_owned),
+        limit: Some(limit(params)?),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    })
+}
+
+/// What the audit log's `action_type` holds besides a remediation action: an ignored discrepancy. (The shared
+/// crates have no enum for the audit log's action types and results yet; these spell the contract's values.)
+pub const IGNORE_ACTION: &str = "ignore";
+/// The results an audit log entry can have.
+pub const ACTION_RESULTS: [&str; 2] = ["success", "failure"];
+
+/// Reads the audit log page's filters and page from the URL.
+pub fn action_query(params: &ParamsMap) -> Result<ActionQuery, AppError> {
+    let action_type = non_empty(params, "action_type")
+        .map(|raw| {
+            if raw == IGNORE_ACTION || raw.parse::<RemediationAction>().is_ok() {
+                Ok(raw.to_owned())
+            } else {
+                Err(AppError::invalid(
+                    "action_type",
+                    format!("`{raw}` is not a remediation action or `{IGNORE_ACTION}`."),
+                ))
+            }
+        })
+        .transpose()?;
+    let result = non_empty(params, "result")
+        .map(|raw| {
+            if ACTION_RESULTS.contains(&raw) {
+                Ok(raw.to_owned())
+            } else {
+                Err(AppError::invalid(
+                    "result",
+                    format!("`{raw}` is not a result ({}).", ACTION_RESULTS.join(", ")),
+                ))
+            }
+        })
+        .transpose()?;
+    Ok(ActionQuery {
+        discrepancy_id: parse(params, "discrepancy_id", "discrepancy id (a UUID)")?,
+        action_type,
+        result,
+        dry_run: parse(params, "dry_run", "dry-run flag (true or false)")?,
+        limit: Some(limit(params)?),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    })
+}
+
+/// The parameters of a query string (`?a=1&b=x%20y`, the `?` optional), decoded as a browser encodes a GET
+/// form (`+` for a space, percent escapes).
+pub fn from_query(query: &str) -> ParamsMap {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut params = ParamsMap::new();
+    for pair in query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(decode(key), decode(value));
+    }
+    params
 }
 
 /// The current URL's query with `changes` applied (`None` removes a key); empty values are dropped.
@@ -200,6 +293,81 @@ mod tests {
                 other => panic!("{key}={bad} gave {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn reconciliation_filters_refuse_bad_values_before_any_call() {
+        use dto::enums::{DiscrepancyType, ResolutionStatus};
+        let q = discrepancy_query(&map(&[
+            ("discrepancy_type", "mismatch"),
+            ("resolution_status", "pending"),
+            ("external_uid", "  alice.anders "),
+            ("limit", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(q.discrepancy_type, Some(DiscrepancyType::Mismatch));
+        assert_eq!(q.resolution_status, Some(ResolutionStatus::Pending));
+        assert_eq!(q.external_uid.as_deref(), Some("alice.anders"));
+        assert_eq!((q.limit, q.offset), (Some(5), Some(0)));
+        for (key, bad) in [
+            ("discrepancy_type", "bogus"),
+            ("resolution_status", "done"),
+            ("run_id", "42"),
+            ("identity_id", "alice"),
+            ("limit", "101"),
+            ("offset", "x"),
+        ] {
+            match discrepancy_query(&map(&[(key, bad)])) {
+                Err(AppError::Validation { field, .. }) => assert_eq!(field.as_deref(), Some(key)),
+                other => panic!("{key}={bad} gave {other:?}"),
+            }
+        }
+
+        let a = action_query(&map(&[
+            ("action_type", "ignore"),
+            ("result", "failure"),
+            ("dry_run", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (a.action_type.as_deref(), a.result.as_deref(), a.dry_run),
+            (Some("ignore"), Some("failure"), Some(true))
+        );
+        assert_eq!(
+            action_query(&map(&[("action_type", "inactivate_identity")]))
+                .unwrap()
+                .action_type
+                .as_deref(),
+            Some("inactivate_identity")
+        );
+        for (key, bad) in [
+            ("action_type", "drop"),
+            ("result", "ok"),
+            ("dry_run", "yes"),
+            ("discrepancy_id", "1"),
+        ] {
+            match action_query(&map(&[(key, bad)])) {
+                Err(AppError::Validation { field, .. }) => assert_eq!(field.as_deref(), Some(key)),
+                other => panic!("{key}={bad} gave {other:?}"),
+            }
+        }
+
+        assert!(run_query(&map(&[("status", "running")])).is_ok());
+        assert!(matches!(
+            run_query(&map(&[("status", "sleeping")])),
+            Err(AppError::Validation { field: Some(f), .. }) if f == "status"
+        ));
+    }
+
+    #[test]
+    fn query_strings_read_like_the_url_they_came_from() {
+        let m = from_query("?discrepancy_type=mismatch&external_uid=alice+anders%2Fx&run_id=");
+        assert_eq!(m.get_str("discrepancy_type"), Some("mismatch"));
+        assert_eq!(m.get_str("external_uid"), Some("alice anders/x"));
+        assert_eq!(m.get_str("run_id"), Some(""));
+        let q = discrepancy_query(&from_query(&with_params(&m, &[]))).unwrap();
+        assert_eq!(q.external_uid.as_deref(), Some("alice anders/x"));
+        assert!(from_query("").get_str("x").is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One error type for every way an upstream call can fail.
 
-use dto::{ErrorBody, ProblemDetails};
+use dto::{ErrorBody, OperationId, ProblemDetails, RunId};
 
 /// Why an upstream call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -67,6 +67,74 @@ impl ClientError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Api { body, .. } => Some(&body.error),
+            _ => None,
+        }
+    }
+}
+
+/// Why the start gate refused to start work (a run, a resume, a retry, a remediation): read from a 409 or 422
+/// answer by [`ClientError::start_refused`]. Each names what the console links to or tells the admin to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartRefused {
+    /// `409 deduped`: the same work is already active; nothing new was queued.
+    Deduped {
+        /// The upstream's explanation.
+        message: String,
+        /// The run already doing it, when the upstream names one.
+        run: Option<RunId>,
+        /// The operation already doing it, when the upstream names one.
+        operation: Option<OperationId>,
+    },
+    /// `409 scope_busy`: other work holds the connector (xavyo-idp's bare `409 conflict` on a start reads as
+    /// this, without the work).
+    ScopeBusy {
+        /// The upstream's explanation.
+        message: String,
+        /// The run holding the connector, when the upstream names one.
+        run: Option<RunId>,
+        /// The operation holding the connector, when the upstream names one.
+        operation: Option<OperationId>,
+    },
+    /// `422 blocked`: the connector cannot take work (disabled, offline, invalid credentials).
+    Blocked {
+        /// The upstream's explanation.
+        message: String,
+        /// Why, e.g. `connector_offline`.
+        reason_code: Option<String>,
+        /// What the admin should do next.
+        next_step: Option<String>,
+    },
+}
+
+impl ClientError {
+    /// The start gate's refusal this error is, if it is one.
+    pub fn start_refused(&self) -> Option<StartRefused> {
+        let Self::Api { status, body } = self else {
+            return None;
+        };
+        let active = |kind: &str| {
+            body.active
+                .as_ref()
+                .filter(|a| a.kind == kind)
+                .map(|a| a.id)
+        };
+        let message = body.message.clone();
+        match (status, body.error.as_str()) {
+            (409, "deduped") => Some(StartRefused::Deduped {
+                message,
+                run: body.existing_run_id.map(RunId),
+                operation: body.existing_operation_id.map(OperationId),
+            }),
+            (409, "scope_busy") => Some(StartRefused::ScopeBusy {
+                message,
+                run: active("reconciliation_run").map(RunId),
+                operation: active("operation").map(OperationId),
+            }),
+            (422, "blocked") => Some(StartRefused::Blocked {
+                message,
+                reason_code: body.reason_code.clone(),
+                next_step: body.next_step.clone(),
+            }),
             _ => None,
         }
     }

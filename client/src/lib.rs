@@ -9,14 +9,18 @@ mod error;
 use std::time::Duration;
 
 use dto::{
-    AttemptList, Connector, ConnectorFilter, ConnectorId, ConnectorList, CreateOperation,
-    ErrorBody, LogList, LoginRequest, LoginResponse, OperationId, OperationList, OperationQuery,
-    ProvisioningOperation, QueueStatistics, RefreshRequest, ResolveOperation, TenantId, TokenPair,
+    ActionList, ActionQuery, AttemptList, BulkRemediateRequest, BulkRemediateResponse, Connector,
+    ConnectorFilter, ConnectorId, ConnectorList, CreateOperation, Discrepancy, DiscrepancyId,
+    DiscrepancyList, DiscrepancyQuery, ErrorBody, LogList, LoginRequest, LoginResponse,
+    OperationId, OperationList, OperationQuery, PreviewRequest, PreviewResponse,
+    ProvisioningOperation, QueueStatistics, ReconciliationReport, ReconciliationRun,
+    RefreshRequest, RemediateRequest, RemediationResult, ResolveOperation, RunId, RunList,
+    RunQuery, TenantId, TokenPair, TriggerRun,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
-pub use error::ClientError;
+pub use error::{ClientError, StartRefused};
 
 /// Who is calling: the session's access token and tenant, sent on every call but login and refresh.
 #[derive(Clone, Copy)]
@@ -334,6 +338,263 @@ impl ApiClient {
             )
             .json(body);
         Self::json(req).await
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Reconciliation (paths under `/connectors/{id}/reconciliation`)
+    // -----------------------------------------------------------------------------------------------------------
+
+    fn reconciliation(
+        &self,
+        method: Method,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        rest: &str,
+    ) -> RequestBuilder {
+        self.request(
+            method,
+            &format!("/connectors/{connector}/reconciliation{rest}"),
+            Some(caller),
+        )
+    }
+
+    /// `POST /connectors/{id}/reconciliation/runs`: 202 and the pending run. A refusal of the start gate is an
+    /// [`ClientError::Api`] whose body says why, read by [`ClientError::start_refused`]: `deduped` (409,
+    /// `existing_run_id`), `scope_busy` (409, `active`) or `blocked` (422, `reason_code`, `next_step`).
+    /// xavyo-idp's bare 409 `conflict` (a run is already going, it does not say which) reads as `scope_busy`
+    /// without `active`.
+    pub async fn start_reconciliation_run(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        body: &TriggerRun,
+    ) -> Result<ReconciliationRun, ClientError> {
+        let req = self
+            .reconciliation(Method::POST, caller, connector, "/runs")
+            .json(body);
+        Self::json(req).await.map_err(|e| match e {
+            ClientError::Api {
+                status: 409,
+                mut body,
+            } if body.error == "conflict" => {
+                body.error = "scope_busy".to_owned();
+                ClientError::Api { status: 409, body }
+            }
+            other => other,
+        })
+    }
+
+    /// `GET /connectors/{id}/reconciliation/runs`, newest first.
+    pub async fn list_reconciliation_runs(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        query: &RunQuery,
+    ) -> Result<RunList, ClientError> {
+        Self::json(
+            self.reconciliation(Method::GET, caller, connector, "/runs")
+                .query(query),
+        )
+        .await
+    }
+
+    /// `GET .../runs/{run_id}`.
+    pub async fn get_reconciliation_run(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        run: RunId,
+    ) -> Result<ReconciliationRun, ClientError> {
+        Self::json(self.reconciliation(Method::GET, caller, connector, &format!("/runs/{run}")))
+            .await
+    }
+
+    /// `POST .../runs/{run_id}/cancel` (pending, running or paused): 204.
+    pub async fn cancel_reconciliation_run(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        run: RunId,
+    ) -> Result<(), ClientError> {
+        Self::empty(self.reconciliation(
+            Method::POST,
+            caller,
+            connector,
+            &format!("/runs/{run}/cancel"),
+        ))
+        .await
+    }
+
+    /// `POST .../runs/{run_id}/pause` (running only; ours, xavyo-idp has no pause).
+    pub async fn pause_reconciliation_run(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        run: RunId,
+    ) -> Result<ReconciliationRun, ClientError> {
+        Self::json(self.reconciliation(
+            Method::POST,
+            caller,
+            connector,
+            &format!("/runs/{run}/pause"),
+        ))
+        .await
+    }
+
+    /// `POST .../runs/{run_id}/resume` (paused): back to pending, from its checkpoint.
+    pub async fn resume_reconciliation_run(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        run: RunId,
+    ) -> Result<ReconciliationRun, ClientError> {
+        Self::json(self.reconciliation(
+            Method::POST,
+            caller,
+            connector,
+            &format!("/runs/{run}/resume"),
+        ))
+        .await
+    }
+
+    /// `GET .../runs/{run_id}/report` (either shape).
+    pub async fn reconciliation_report(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        run: RunId,
+    ) -> Result<ReconciliationReport, ClientError> {
+        Self::json(self.reconciliation(
+            Method::GET,
+            caller,
+            connector,
+            &format!("/runs/{run}/report"),
+        ))
+        .await
+    }
+
+    /// `GET /connectors/{id}/reconciliation/discrepancies` with filters and a page. xavyo-idp leaves out each
+    /// discrepancy's `connector_id`: it is filled in from the path.
+    pub async fn list_discrepancies(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        query: &DiscrepancyQuery,
+    ) -> Result<DiscrepancyList, ClientError> {
+        let mut list: DiscrepancyList = Self::json(
+            self.reconciliation(Method::GET, caller, connector, "/discrepancies")
+                .query(query),
+        )
+        .await?;
+        for d in &mut list.discrepancies {
+            d.connector_id.get_or_insert(connector);
+        }
+        Ok(list)
+    }
+
+    /// `GET .../discrepancies/{did}`, its `connector_id` filled in from the path when missing.
+    pub async fn get_discrepancy(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        id: DiscrepancyId,
+    ) -> Result<Discrepancy, ClientError> {
+        let mut d: Discrepancy = Self::json(self.reconciliation(
+            Method::GET,
+            caller,
+            connector,
+            &format!("/discrepancies/{id}"),
+        ))
+        .await?;
+        d.connector_id.get_or_insert(connector);
+        Ok(d)
+    }
+
+    /// `POST .../discrepancies/{did}/remediate`. A discrepancy already resolved or ignored answers 409
+    /// `invalid_operation_state` with `current_status`.
+    pub async fn remediate_discrepancy(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        id: DiscrepancyId,
+        body: &RemediateRequest,
+    ) -> Result<RemediationResult, ClientError> {
+        let req = self
+            .reconciliation(
+                Method::POST,
+                caller,
+                connector,
+                &format!("/discrepancies/{id}/remediate"),
+            )
+            .json(body);
+        Self::json(req).await
+    }
+
+    /// `POST .../discrepancies/bulk-remediate`: 1..=100 items (check with [`BulkRemediateRequest::validate`]),
+    /// one result each, in order.
+    pub async fn bulk_remediate(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        body: &BulkRemediateRequest,
+    ) -> Result<BulkRemediateResponse, ClientError> {
+        let req = self
+            .reconciliation(
+                Method::POST,
+                caller,
+                connector,
+                "/discrepancies/bulk-remediate",
+            )
+            .json(body);
+        Self::json(req).await
+    }
+
+    /// `POST .../discrepancies/preview`: the suggested remediation of each discrepancy and what it would change.
+    pub async fn preview_remediation(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        body: &PreviewRequest,
+    ) -> Result<PreviewResponse, ClientError> {
+        let req = self
+            .reconciliation(Method::POST, caller, connector, "/discrepancies/preview")
+            .json(body);
+        Self::json(req).await
+    }
+
+    /// `POST .../discrepancies/{did}/ignore` (pending only): 204.
+    pub async fn ignore_discrepancy(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        id: DiscrepancyId,
+    ) -> Result<(), ClientError> {
+        Self::empty(self.reconciliation(
+            Method::POST,
+            caller,
+            connector,
+            &format!("/discrepancies/{id}/ignore"),
+        ))
+        .await
+    }
+
+    /// `GET /connectors/{id}/reconciliation/actions`: the audit log, newest first. xavyo-idp leaves out each
+    /// entry's `connector_id`: it is filled in from the path.
+    pub async fn list_reconciliation_actions(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        query: &ActionQuery,
+    ) -> Result<ActionList, ClientError> {
+        let mut list: ActionList = Self::json(
+            self.reconciliation(Method::GET, caller, connector, "/actions")
+                .query(query),
+        )
+        .await?;
+        for a in &mut list.actions {
+            a.connector_id.get_or_insert(connector);
+        }
+        Ok(list)
     }
 }
 

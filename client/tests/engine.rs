@@ -11,6 +11,7 @@ async fn engine(dir: &tempfile::TempDir) -> engine::RunningEngine {
         bind: "127.0.0.1:0".parse().unwrap(),
         jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
         demo: true,
+        ..engine::EngineConfig::default()
     })
     .await
     .expect("engine starts")
@@ -130,6 +131,132 @@ async fn auth_failures_are_typed() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
+
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reconciliation_round_trip() {
+    use dto::{
+        enums::{
+            DiscrepancyType, ReconciliationMode, RemediationAction, RemediationDirection,
+            ResolutionStatus,
+        },
+        ActionQuery, DiscrepancyQuery, PreviewRequest, RemediateRequest, TriggerRun,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let running = engine(&dir).await;
+    let demo = running.demo.clone().unwrap();
+    let api = ApiClient::new(&running.base_url(), Timeouts::default()).unwrap();
+    let tokens = login(&api, &demo).await;
+    let caller = Caller {
+        token: &tokens.access_token,
+        tenant: demo.tenant_id,
+    };
+    let directory = api
+        .list_connectors(caller)
+        .await
+        .unwrap()
+        .connectors
+        .into_iter()
+        .find(|c| c.name == "Corporate Directory")
+        .expect("the demo directory")
+        .id;
+
+    // A dry run, followed until the reconciler has finished it.
+    let body = TriggerRun {
+        mode: ReconciliationMode::Full,
+        dry_run: true,
+    };
+    let started = api
+        .start_reconciliation_run(caller, directory, &body)
+        .await
+        .unwrap();
+    assert!(started.status.is_active() && started.dry_run);
+    let mut run = started.clone();
+    for _ in 0..200 {
+        run = api
+            .get_reconciliation_run(caller, directory, started.id)
+            .await
+            .unwrap();
+        if !run.status.is_active() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(run.status.as_str(), "completed", "{run:?}");
+    assert!(run.accounts_total > 0 && run.accounts_processed == run.accounts_total);
+    let report = api
+        .reconciliation_report(caller, directory, run.id)
+        .await
+        .unwrap();
+    assert_eq!(report.run_id, run.id);
+    assert_eq!(report.discrepancy_summary.total, run.discrepancies_found);
+
+    // Its pending mismatches, a preview, and a dry-run remediation that changes nothing.
+    let query = DiscrepancyQuery {
+        run_id: Some(run.id),
+        discrepancy_type: Some(DiscrepancyType::Mismatch),
+        resolution_status: Some(ResolutionStatus::Pending),
+        ..Default::default()
+    };
+    let mismatches = api
+        .list_discrepancies(caller, directory, &query)
+        .await
+        .unwrap();
+    let first = mismatches.discrepancies.first().expect("the demo's drift");
+    assert!(mismatches
+        .discrepancies
+        .iter()
+        .all(|d| d.run_id == run.id && d.connector_id == Some(directory)));
+    let preview = api
+        .preview_remediation(
+            caller,
+            directory,
+            &PreviewRequest {
+                discrepancy_ids: vec![first.id],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.previews[0].suggested_action,
+        RemediationAction::Update
+    );
+    assert!(preview.previews[0].changes.is_some());
+    let dry = RemediateRequest {
+        action: RemediationAction::Update,
+        direction: RemediationDirection::XavyoToTarget,
+        identity_id: None,
+        dry_run: true,
+    };
+    let result = api
+        .remediate_discrepancy(caller, directory, first.id, &dry)
+        .await
+        .unwrap();
+    assert!(result.success && result.dry_run, "{result:?}");
+    let still = api
+        .get_discrepancy(caller, directory, first.id)
+        .await
+        .unwrap();
+    assert_eq!(still.resolution_status, ResolutionStatus::Pending);
+
+    // The audit log has the dry run.
+    let log = api
+        .list_reconciliation_actions(
+            caller,
+            directory,
+            &ActionQuery {
+                discrepancy_id: Some(first.id),
+                dry_run: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.actions.len(), 1);
+    assert_eq!(log.actions[0].action_type, "update");
 
     running.shutdown().await;
 }

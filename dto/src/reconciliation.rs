@@ -678,6 +678,8 @@ pub struct ReconciliationAction {
     pub discrepancy_id: Option<DiscrepancyId>,
     /// What was done, e.g. `update`, `ignore`.
     pub action_type: String,
+    /// Which side won (remediations; none for an ignore, and xavyo-idp does not say).
+    pub direction: Option<RemediationDirection>,
     /// `success` or `failure`.
     pub result: String,
     /// Whether nothing was really changed.
@@ -696,6 +698,8 @@ struct RawAction {
     connector_id: Option<ConnectorId>,
     discrepancy_id: Option<DiscrepancyId>,
     action_type: String,
+    #[serde(default)]
+    direction: Option<RemediationDirection>,
     result: String,
     #[serde(default)]
     dry_run: bool,
@@ -729,6 +733,7 @@ impl From<RawAction> for ReconciliationAction {
             connector_id: raw.connector_id,
             discrepancy_id: raw.discrepancy_id,
             action_type: raw.action_type,
+            direction: raw.direction,
             result: raw.result,
             dry_run: raw.dry_run,
             performed_by: raw.performed_by,

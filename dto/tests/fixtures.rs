@@ -1113,6 +1113,7 @@ fn reconciliation_dtos_round_trip() {
         connector_id: Some(id(2)),
         discrepancy_id: Some(id(10)),
         action_type: "update".into(),
+        direction: Some(RemediationDirection::XavyoToTarget),
         result: "success".into(),
         dry_run: false,
         performed_by: Some(id(3)),

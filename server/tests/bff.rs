@@ -22,6 +22,7 @@ async fn console() -> Console {
         bind: "127.0.0.1:0".parse().unwrap(),
         jwt_secret: Some("bff-test-secret-bff-test-secret-0123456789".to_owned()),
         demo: true,
+        ..engine::EngineConfig::default()
     })
     .await
     .unwrap();
@@ -239,9 +240,8 @@ fn expired_token(demo: &engine::DemoLogin) -> String {
     format!("{header}.{claims}.c2ln")
 }
 
-#[tokio::test]
-async fn an_expired_session_refreshes_once_for_concurrent_requests() {
-    let c = console().await;
+/// The demo admin's token pair, straight from the engine, and a client for it.
+async fn demo_tokens(c: &Console) -> (ApiClient, dto::TokenPair) {
     let api = ApiClient::new(&c._engine.base_url(), Timeouts::default()).unwrap();
     let body = dto::LoginRequest {
         email: c.demo.email.clone(),
@@ -249,8 +249,15 @@ async fn an_expired_session_refreshes_once_for_concurrent_requests() {
     };
     let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body).await.unwrap()
     else {
-        panic!()
+        panic!("the demo admin needs no second factor")
     };
+    (api, tokens)
+}
+
+#[tokio::test]
+async fn an_expired_session_refreshes_once_for_concurrent_requests() {
+    let c = console().await;
+    let (_, tokens) = demo_tokens(&c).await;
     let cookie = format!(
         "console_access={}; console_refresh={}",
         expired_token(&c.demo),
@@ -446,15 +453,7 @@ async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
 #[tokio::test]
 async fn a_failed_refresh_is_not_remembered() {
     let c = console().await;
-    let api = ApiClient::new(&c._engine.base_url(), Timeouts::default()).unwrap();
-    let body = dto::LoginRequest {
-        email: c.demo.email.clone(),
-        password: c.demo.password.clone(),
-    };
-    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body).await.unwrap()
-    else {
-        panic!()
-    };
+    let (api, tokens) = demo_tokens(&c).await;
     // The upstream is unreachable for a moment: that refresh fails...
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let down = ApiClient::new(

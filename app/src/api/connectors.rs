@@ -1,7 +1,7 @@
 //! Server functions of the connectors page.
 
-use dto::{enums::ConnectorStatus, ConnectorId, ConnectorList, ConnectorSettings};
-use leptos::{prelude::*, server_fn::codec::Json};
+use dto::{Connector, ConnectorId, ConnectorList, ConnectorSettings};
+use leptos::prelude::*;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -16,6 +16,15 @@ pub async fn list_connectors() -> Result<ConnectorList, AppError> {
         .map_err(ssr::upstream)
 }
 
+/// `GET /connectors/{id}`.
+#[server]
+pub async fn get_connector(id: ConnectorId) -> Result<Connector, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    api.get_connector(session.caller(), id)
+        .await
+        .map_err(ssr::upstream)
+}
+
 /// `GET /connectors/{id}/settings`.
 #[server]
 pub async fn get_connector_settings(id: ConnectorId) -> Result<ConnectorSettings, AppError> {
@@ -25,25 +34,30 @@ pub async fn get_connector_settings(id: ConnectorId) -> Result<ConnectorSettings
         .map_err(ssr::upstream)
 }
 
-/// `PUT /connectors/{id}/settings`; the error rate comes in whole percent, as the form asks for it.
-/// Answers the connector's status once the settings apply.
-#[server(input = Json)]
+/// `PUT /connectors/{id}/settings`, from the fault-injection form (a command form: URL-encoded fields, the
+/// error rate in whole percent as the form asks for it, `offline` a checkbox). Answers, for the toast, the
+/// connector's status once the settings apply.
+#[server]
 pub async fn update_connector_settings(
     id: ConnectorId,
-    offline: bool,
+    offline: Option<bool>,
     error_rate_percent: u32,
     latency_ms: u64,
-) -> Result<ConnectorStatus, AppError> {
+) -> Result<String, AppError> {
     let (session, api) = ssr::require_admin().await?;
     let body = dto::UpdateConnectorSettings {
-        offline,
+        offline: offline.unwrap_or(false),
         error_rate: f64::from(error_rate_percent) / 100.0,
         latency_ms,
     }
     .validate()
     .map_err(|e| ssr::fail(e.into()))?;
-    api.update_connector_settings(session.caller(), id, &body)
+    let settings = api
+        .update_connector_settings(session.caller(), id, &body)
         .await
-        .map(|s| s.status)
-        .map_err(ssr::upstream)
+        .map_err(ssr::upstream)?;
+    Ok(format!(
+        "Fault settings saved: the connector is {}.",
+        settings.status.label().to_lowercase()
+    ))
 }

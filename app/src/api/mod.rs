@@ -2,11 +2,13 @@
 
 mod connectors;
 mod operations;
+mod reconciliation;
 
 pub use connectors::*;
 pub use operations::*;
+pub use reconciliation::*;
 
-use dto::TenantId;
+use dto::{TenantId, UserId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,8 @@ use crate::ssr;
 /// The signed-in user, as the header shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedInUser {
+    /// Their id.
+    pub user_id: UserId,
     /// Their email.
     pub email: String,
     /// Their tenant.
@@ -175,6 +179,7 @@ pub async fn current_user() -> Result<SignedInUser, AppError> {
     let claims = session.claims;
     Ok(SignedInUser {
         is_admin: claims.is_admin(),
+        user_id: claims.sub,
         email: claims.email,
         tenant_id: claims.tid,
         roles: claims.roles,

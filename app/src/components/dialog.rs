@@ -14,12 +14,12 @@ fn close(dialog: NodeRef<html::Dialog>) {
     }
 }
 
-const DIALOG_CLASS: &str =
+pub(crate) const DIALOG_CLASS: &str =
     "w-full max-w-md rounded-lg border border-slate-200 p-0 shadow-xl backdrop:bg-slate-900/40";
-const BUTTON: &str = "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50";
-const PRIMARY: &str =
+pub(crate) const BUTTON: &str = "rounded border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-50";
+pub(crate) const PRIMARY: &str =
     "rounded bg-slate-900 px-3 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50";
-const DANGER: &str =
+pub(crate) const DANGER: &str =
     "rounded bg-rose-700 px-3 py-1.5 text-sm text-white hover:bg-rose-600 disabled:opacity-50";
 
 /// A button that asks for confirmation in a dialog before it acts.

@@ -10,12 +10,29 @@ use crate::api::{current_user, Logout, SignedInUser};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
-/// The sidebar: only pages that exist (conflicts and reconciliation join when their pages are built).
-const NAV: [(&str, &str); 3] = [
+/// The sidebar: only pages that exist (conflicts join when their page is built).
+const NAV: [(&str, &str); 4] = [
     ("/connectors/operations", "Operations"),
     ("/connectors/operations/dlq", "Dead letter queue"),
+    ("/connectors/reconciliation", "Reconciliation"),
     ("/connectors", "Connectors"),
 ];
+
+/// The sidebar entry a path belongs to: the most specific entry it is under, and a connector's
+/// reconciliation pages (`/connectors/{id}/reconciliation/...`) under "Reconciliation".
+fn nav_entry(path: &str) -> Option<&'static str> {
+    let reconciliation = path
+        .strip_prefix("/connectors/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest == "reconciliation" || rest.starts_with("reconciliation/"));
+    if reconciliation {
+        return Some("/connectors/reconciliation");
+    }
+    NAV.iter()
+        .map(|(h, _)| *h)
+        .filter(|h| path == *h || path.starts_with(&format!("{h}/")))
+        .max_by_key(|h| h.len())
+}
 
 /// The page frame for every signed-in route. Non-administrators get the 403 page instead of the outlet.
 #[component]
@@ -38,16 +55,9 @@ pub fn AppLayout() -> impl IntoView {
 #[component]
 fn Frame(user: SignedInUser) -> impl IntoView {
     let location = use_location();
-    let current = move |href: &str| {
-        let path = location.pathname.get();
-        // The most specific entry wins: "/connectors" is current only on the connectors list itself.
-        let best = NAV
-            .iter()
-            .map(|(h, _)| *h)
-            .filter(|h| path == *h || path.starts_with(&format!("{h}/")))
-            .max_by_key(|h| h.len());
-        (best == Some(href)).then_some("page")
-    };
+    // The most specific entry wins: "/connectors" is current only on the connectors list itself.
+    let current =
+        move |href: &str| (nav_entry(&location.pathname.get()) == Some(href)).then_some("page");
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2">"Skip to content"</a>
         <Header user/>
@@ -99,5 +109,36 @@ fn Header(user: SignedInUser) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nav_entry;
+
+    #[test]
+    fn each_page_marks_its_sidebar_entry() {
+        for (path, entry) in [
+            ("/connectors/operations", "/connectors/operations"),
+            ("/connectors/operations/0b1c", "/connectors/operations"),
+            ("/connectors/operations/dlq", "/connectors/operations/dlq"),
+            ("/connectors", "/connectors"),
+            ("/connectors/reconciliation", "/connectors/reconciliation"),
+            (
+                "/connectors/0b1c/reconciliation",
+                "/connectors/reconciliation",
+            ),
+            (
+                "/connectors/0b1c/reconciliation/runs/7a",
+                "/connectors/reconciliation",
+            ),
+            (
+                "/connectors/0b1c/reconciliation/discrepancies",
+                "/connectors/reconciliation",
+            ),
+        ] {
+            assert_eq!(nav_entry(path), Some(entry), "{path}");
+        }
+        assert_eq!(nav_entry("/login"), None);
     }
 }

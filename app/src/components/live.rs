@@ -5,7 +5,8 @@
 //! auto-refresh switch of the operations page, an operation that is still moving on its detail page). The
 //! new content is the same region of the same URL, rendered by the same server components, so no view code
 //! is written twice and none of it ships to the browser. Islands inside a region are hydrated again after
-//! each swap.
+//! each swap. A region also brings the page's [commands](super::commands) to life (forms sent in place,
+//! selected rows), and shows the selection again on its new content.
 
 use leptos::{ev::Custom, html, prelude::*};
 
@@ -36,6 +37,8 @@ pub fn PollEvery(ms: u32) -> impl IntoView {
 /// A part of the page that re-renders from the server (see the module docs). `id` names it on its page.
 #[island]
 pub fn LiveRegion(#[prop(into)] id: String, children: Children) -> impl IntoView {
+    // Commands (forms sent in place, selections) live on pages that re-render in place.
+    crate::components::commands::install();
     let root = NodeRef::<html::Div>::new();
     let busy = StoredValue::new(false);
     // A refresh asked for while one is running (a second filter change): run once more after it.
@@ -247,6 +250,7 @@ mod browser {
                         }
                         let _ = children.set_attribute("data-fetched-hash", &fingerprint(&html));
                         hydrate_islands_in(&children);
+                        crate::components::commands::install();
                     }
                 }
                 Outcome::Swapped

@@ -1,5 +1,6 @@
 //! Components shared by pages.
 
+pub mod commands;
 pub mod common;
 pub mod connector_settings;
 pub mod dialog;
@@ -8,4 +9,5 @@ pub mod layout;
 pub mod live;
 pub mod operation_actions;
 pub mod operations;
+pub mod reconciliation;
 pub mod toasts;

@@ -23,7 +23,7 @@ async fn connectors_with_settings(
     for c in list
         .connectors
         .iter()
-        .filter(|c| c.connector_type == "directory")
+        .filter(|c| c.supports(dto::Connector::FAULT_INJECTION))
     {
         settings.insert(c.id, FaultForm::from(&get_connector_settings(c.id).await?));
     }
@@ -54,12 +54,14 @@ pub fn ConnectorsPage() -> impl IntoView {
                                         <th scope="col" class="px-3 py-2">"Type"</th>
                                         <th scope="col" class="px-3 py-2">"Status"</th>
                                         <th scope="col" class="px-3 py-2">"Operations"</th>
+                                        <th scope="col" class="px-3 py-2">"Reconciliation"</th>
                                         <th scope="col" class="px-3 py-2">"Failure paths"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
                                     {list.connectors.into_iter().map(|c| {
                                         let faults = settings.get(&c.id).map(|s| view! { <FaultSettingsButton id=c.id name=c.name.clone() settings=*s/> });
+                                        let reconciliation_label = format!("Reconciliation of {}", c.name);
                                         view! {
                                         <tr class="border-t border-slate-100">
                                             <td class="px-3 py-2 font-medium">{c.name}</td>
@@ -67,6 +69,9 @@ pub fn ConnectorsPage() -> impl IntoView {
                                             <td class="px-3 py-2">{c.status.label()}</td>
                                             <td class="px-3 py-2">
                                                 <a class="underline" href=format!("/connectors/operations?connector_id={}", c.id)>"View operations"</a>
+                                            </td>
+                                            <td class="px-3 py-2">
+                                                <a class="underline" href=format!("/connectors/{}/reconciliation", c.id) aria-label=reconciliation_label>"Reconciliation"</a>
                                             </td>
                                             <td class="px-3 py-2">{faults}</td>
                                         </tr>

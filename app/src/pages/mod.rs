@@ -7,3 +7,4 @@ pub mod login;
 pub mod logout;
 pub mod operation_detail;
 pub mod operations;
+pub mod reconciliation;

@@ -861,6 +861,7 @@ struct ActionRow {
     connector_id: String,
     discrepancy_id: Option<String>,
     action_type: String,
+    direction: Option<String>,
     result: String,
     dry_run: bool,
     performed_by: Option<String>,
@@ -877,6 +878,7 @@ impl TryFrom<ActionRow> for ReconciliationAction {
             connector_id: Some(parse_id(&row.connector_id)?),
             discrepancy_id: parse_opt_id(row.discrepancy_id.as_deref())?,
             action_type: row.action_type,
+            direction: row.direction.as_deref().map(parse_enum).transpose()?,
             result: row.result,
             dry_run: row.dry_run,
             performed_by: parse_opt_id(row.performed_by.as_deref())?,
@@ -926,8 +928,8 @@ pub async fn list_actions(
         }
     };
     let mut sql = QueryBuilder::new(
-        "SELECT id, connector_id, discrepancy_id, action_type, result, dry_run, performed_by, performed_at,
-                details FROM reconciliation_actions",
+        "SELECT id, connector_id, discrepancy_id, action_type, direction, result, dry_run, performed_by,
+                performed_at, details FROM reconciliation_actions",
     );
     push_filter(&mut sql);
     sql.push(" ORDER BY performed_at DESC, id LIMIT ")
