@@ -127,11 +127,19 @@ async fn sign_in(
             Err(client::ClientError::Api { status: 403, body }) => {
                 return Err(AppError::invalid("email", body.message))
             }
-            Err(client::ClientError::Api { status: 429, .. }) => {
-                return Err(AppError::invalid(
-                    "email",
-                    "Too many attempts: this account is locked for a while.",
-                ))
+            Err(client::ClientError::Api { status: 429, body }) => {
+                // The upstream says when to come back ("… try again in 15 minutes"); say it as it does.
+                let message = match body.message.trim() {
+                    "" => "Too many attempts: this account is locked for a while.".to_owned(),
+                    said => {
+                        let mut chars = said.chars();
+                        chars
+                            .next()
+                            .map(|first| first.to_uppercase().chain(chars).collect())
+                            .unwrap_or_default()
+                    }
+                };
+                return Err(AppError::invalid("email", message));
             }
             Err(e) => return Err(e.into()),
         };
