@@ -86,16 +86,14 @@ async fn sign_in(
 /// now and then left a page request unanswered for ever (about one run in four with two test threads, never
 /// with one): something process-wide in the web stack outlives the runtime it was first used on. Serving one
 /// console at a time is what production does (one runtime), and keeps this suite deterministic.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
 }
 
 #[tokio::test]
 async fn login_sets_httponly_cookies_and_pages_hold_no_token() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
 
@@ -171,7 +169,7 @@ async fn login_sets_httponly_cookies_and_pages_hold_no_token() {
 
 #[tokio::test]
 async fn mutations_need_our_origin() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     let res = http
@@ -193,7 +191,7 @@ async fn mutations_need_our_origin() {
 
 #[tokio::test]
 async fn non_admin_gets_403_and_no_data() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     sign_in(&c, &http, &c.demo.viewer_email, &c.demo.viewer_password).await;
@@ -210,7 +208,7 @@ async fn non_admin_gets_403_and_no_data() {
 
 #[tokio::test]
 async fn upstream_down_is_a_clear_state() {
-    let _serial = serial();
+    let _serial = serial().await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = listener.local_addr().unwrap();
     drop(listener);
@@ -271,7 +269,7 @@ async fn demo_tokens(c: &Console) -> (ApiClient, dto::TokenPair) {
 
 #[tokio::test]
 async fn an_expired_session_refreshes_once_for_concurrent_requests() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let (_, tokens) = demo_tokens(&c).await;
     let cookie = format!(
@@ -345,7 +343,7 @@ async fn an_expired_session_refreshes_once_for_concurrent_requests() {
 
 #[tokio::test]
 async fn missing_things_are_404_pages() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
@@ -377,7 +375,7 @@ fn script_nonce(html: &str) -> Option<&str> {
 
 #[tokio::test]
 async fn every_html_answer_carries_the_page_policy_with_its_own_nonce() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     let res = sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
@@ -442,7 +440,7 @@ async fn every_html_answer_carries_the_page_policy_with_its_own_nonce() {
 
 #[tokio::test]
 async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     let login_page = format!("{}/login?next=%2Fconnectors", c.base);
@@ -471,7 +469,7 @@ async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
 
 #[tokio::test]
 async fn a_failed_refresh_is_not_remembered() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let (api, tokens) = demo_tokens(&c).await;
     // The upstream is unreachable for a moment: that refresh fails...
@@ -497,7 +495,7 @@ async fn a_failed_refresh_is_not_remembered() {
 
 #[tokio::test]
 async fn an_empty_login_form_names_the_missing_field() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let res = browser()
         .post(format!("{}/api/login", c.base))
@@ -514,7 +512,7 @@ async fn an_empty_login_form_names_the_missing_field() {
 
 #[tokio::test]
 async fn a_locked_account_is_told_when_to_come_back() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = console().await;
     let http = browser();
     for _ in 0..5 {
