@@ -187,6 +187,15 @@ async fn mutations_need_our_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // A sandboxed frame or a privacy redirect sends `Origin: null`: not ours either.
+    let res = http
+        .post(format!("{}/api/login", c.base))
+        .header(header::ORIGIN, "null")
+        .form(&[("email", "a@b.c"), ("password", "x"), ("tenant", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
