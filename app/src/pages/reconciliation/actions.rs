@@ -6,10 +6,10 @@ use dto::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{base, connector_param, ReconciliationHeader, Tab};
-use crate::api::{change_lines, current_user, get_connector, list_reconciliation_actions};
+use super::{base, path_connector, ReconciliationHeader, Tab};
+use crate::api::{change_lines, current_user, list_reconciliation_actions};
 use crate::components::{
     common::{AutoSubmit, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     live::LiveRegion,
@@ -22,14 +22,9 @@ const INPUT: &str = "rounded border border-slate-300 px-2 py-1";
 /// The audit log page: server rendered; the filter bar applies in place.
 #[component]
 pub fn ReconciliationActionsPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let connector_id = Memo::new(move |_| connector_param(&params.read()));
+    let (connector_id, connector) = path_connector();
     let filters = Memo::new(move |_| action_query(&query.read()));
-    let connector = Resource::new(
-        move || connector_id.get(),
-        |id| async move { get_connector(id?).await },
-    );
     let page = Resource::new(
         move || (connector_id.get(), filters.get()),
         |(id, q)| async move { list_reconciliation_actions(id?, q?).await },

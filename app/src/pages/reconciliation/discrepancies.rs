@@ -8,10 +8,10 @@ use dto::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{base, connector_param, ReconciliationHeader, Tab};
-use crate::api::{get_connector, list_discrepancies, list_reconciliation_runs, DiscrepancyFilter};
+use super::{base, path_connector, ReconciliationHeader, Tab};
+use crate::api::{list_discrepancies, list_reconciliation_runs, DiscrepancyFilter};
 use crate::components::{
     common::{AutoSubmit, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     live::LiveRegion,
@@ -50,14 +50,9 @@ async fn discrepancies_page(
 /// preview, remediate, ignore, and remediate in bulk.
 #[component]
 pub fn DiscrepanciesPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let connector_id = Memo::new(move |_| connector_param(&params.read()));
+    let (connector_id, connector) = path_connector();
     let filters = Memo::new(move |_| discrepancy_query(&query.read()));
-    let connector = Resource::new(
-        move || connector_id.get(),
-        |id| async move { get_connector(id?).await },
-    );
     let runs = Resource::new(
         move || connector_id.get(),
         |id| async move {

@@ -9,7 +9,7 @@ pub mod runs;
 
 use dto::{Connector, ConnectorId};
 use leptos::prelude::*;
-use leptos_router::params::ParamsMap;
+use leptos_router::{hooks::use_params_map, params::ParamsMap};
 
 use crate::error::AppError;
 
@@ -21,6 +21,22 @@ pub(crate) fn connector_param(params: &ParamsMap) -> Result<ConnectorId, AppErro
             "There is no connector `{raw}`: connector ids are UUIDs."
         ))
     })
+}
+
+/// The connector named by the path, and the connector itself: what every per-connector reconciliation page
+/// starts from.
+#[allow(clippy::type_complexity)]
+pub(crate) fn path_connector() -> (
+    Memo<Result<ConnectorId, AppError>>,
+    Resource<Result<Connector, AppError>>,
+) {
+    let params = use_params_map();
+    let connector_id = Memo::new(move |_| connector_param(&params.read()));
+    let connector = Resource::new(
+        move || connector_id.get(),
+        |id| async move { crate::api::get_connector(id?).await },
+    );
+    (connector_id, connector)
 }
 
 /// The base path of a connector's reconciliation pages.

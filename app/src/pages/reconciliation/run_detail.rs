@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{base, connector_param, ReconciliationHeader, Tab};
-use crate::api::{current_user, get_connector, get_reconciliation_report, get_reconciliation_run};
+use super::{base, path_connector, ReconciliationHeader, Tab};
+use crate::api::{current_user, get_reconciliation_report, get_reconciliation_run};
 use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     live::{LiveRegion, PollEvery},
@@ -45,16 +45,12 @@ async fn run_with_report(
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let connector_id = Memo::new(move |_| connector_param(&params.read()));
+    let (connector_id, connector) = path_connector();
     let run_id = Memo::new(move |_| {
         let raw = params.read().get("run_id").unwrap_or_default();
         raw.parse::<RunId>()
             .map_err(|_| AppError::NotFound(format!("There is no run `{raw}`: run ids are UUIDs.")))
     });
-    let connector = Resource::new(
-        move || connector_id.get(),
-        |id| async move { get_connector(id?).await },
-    );
     let run = Resource::new(
         move || (connector_id.get(), run_id.get()),
         |(c, r)| async move { run_with_report(c?, r?).await },

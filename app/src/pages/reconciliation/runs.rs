@@ -2,10 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use super::{base, connector_param, ReconciliationHeader, Tab};
-use crate::api::{current_user, get_connector, list_reconciliation_runs};
+use super::{base, path_connector, ReconciliationHeader, Tab};
+use crate::api::{current_user, list_reconciliation_runs};
 use crate::components::{
     common::{ErrorPanel, Loading, Pagination},
     live::{LiveRegion, PollEvery},
@@ -21,14 +21,9 @@ const ACTIVE_POLL_MS: u32 = 2000;
 /// action.
 #[component]
 pub fn ReconciliationRunsPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let connector_id = Memo::new(move |_| connector_param(&params.read()));
+    let (connector_id, connector) = path_connector();
     let runs_query = Memo::new(move |_| run_query(&query.read()));
-    let connector = Resource::new(
-        move || connector_id.get(),
-        |id| async move { get_connector(id?).await },
-    );
     let runs = Resource::new(
         move || (connector_id.get(), runs_query.get()),
         |(id, q)| async move { list_reconciliation_runs(id?, q?).await },
