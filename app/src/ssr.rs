@@ -10,9 +10,9 @@ use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
 
-/// Name of the HttpOnly cookie holding the access token.
+/// Name of the HttpOnly cookie holding the access token (with `__Host-` in front over https).
 pub const ACCESS_COOKIE: &str = "console_access";
-/// Name of the HttpOnly cookie holding the refresh token.
+/// Name of the HttpOnly cookie holding the refresh token (with `__Host-` in front over https).
 pub const REFRESH_COOKIE: &str = "console_refresh";
 /// How long the refresh cookie lives (the upstream's refresh tokens last about a week).
 pub const REFRESH_MAX_AGE_SECS: i64 = 7 * 24 * 3600;
@@ -24,10 +24,111 @@ pub struct BffState {
     pub leptos_options: LeptosOptions,
     /// The typed upstream client.
     pub api: ApiClient,
-    /// Whether cookies get the `Secure` attribute (served over https).
-    pub secure_cookies: bool,
+    /// Where browsers reach the console: the origin mutations must come from, and the cookies' shape.
+    pub site: PublicSite,
     /// Demo login hints for the login page (embedded engine with `--demo` only).
     pub demo: Option<Arc<crate::api::LoginHint>>,
+}
+
+/// Where browsers reach the console (`PUBLIC_URL`, e.g. behind a TLS-terminating proxy).
+///
+/// Configured, it is the only origin a mutation may come from (scheme, host and port, whatever `Host` the
+/// proxy forwards), and when it is https the session cookies are `Secure` with the `__Host-` prefix (bound to
+/// this host, path `/`, never set over plain http) and responses carry HSTS. Not configured (loopback use),
+/// a mutation's `Origin` must name the host of the request's `Host` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicSite {
+    /// `scheme://host[:port]` as browsers send it in `Origin` (lower case, default port left out).
+    origin: Option<String>,
+}
+
+impl PublicSite {
+    /// Reads a public URL: http or https, a host, an optional port, nothing after the authority but `/`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let uri: http::Uri = url
+            .trim()
+            .parse()
+            .map_err(|_| format!("PUBLIC_URL {url:?} is not a URL"))?;
+        let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+        let default_port = match scheme.as_deref() {
+            Some("https") => 443,
+            Some("http") => 80,
+            _ => return Err(format!("PUBLIC_URL {url:?} must start with https:// or http://")),
+        };
+        let authority = uri
+            .authority()
+            .filter(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+            .ok_or_else(|| format!("PUBLIC_URL {url:?} must name a host (and no user)"))?;
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!(
+                "PUBLIC_URL {url:?} must be an origin: the console is served at the root of its host"
+            ));
+        }
+        let host = authority.host().to_ascii_lowercase();
+        let origin = match authority.port_u16().filter(|p| *p != default_port) {
+            Some(port) => format!("{}://{host}:{port}", scheme.unwrap_or_default()),
+            None => format!("{}://{host}", scheme.unwrap_or_default()),
+        };
+        Ok(Self {
+            origin: Some(origin),
+        })
+    }
+
+    /// No public URL configured: loopback or a plain-http deployment.
+    pub fn unconfigured() -> Self {
+        Self::default()
+    }
+
+    /// Served over https: `Secure`, `__Host-` cookies and HSTS.
+    pub fn is_https(&self) -> bool {
+        self.origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"))
+    }
+
+    /// Whether a mutation carrying this `Origin` comes from a page of this site (`host` is the request's
+    /// `Host` header, used only when no public URL is configured). `Origin: null` never does.
+    pub fn allows_origin(&self, origin: &str, host: Option<&str>) -> bool {
+        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+        match &self.origin {
+            Some(ours) => origin == *ours,
+            None => {
+                let named_host = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                named_host.is_some() && named_host == host.map(str::to_ascii_lowercase).as_deref()
+            }
+        }
+    }
+
+    /// The access cookie's name on this site.
+    pub fn access_cookie(&self) -> &'static str {
+        if self.is_https() {
+            "__Host-console_access"
+        } else {
+            ACCESS_COOKIE
+        }
+    }
+
+    /// The refresh cookie's name on this site.
+    pub fn refresh_cookie(&self) -> &'static str {
+        if self.is_https() {
+            "__Host-console_refresh"
+        } else {
+            REFRESH_COOKIE
+        }
+    }
+}
+
+/// The address of the browser a request came from, put in the request's extensions by the server (the TCP
+/// peer, or what a trusted proxy in front said); passed upstream on sign-in for per-address throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrowserAddress(pub std::net::IpAddr);
+
+/// The browser address of the current request, when the server knows it.
+pub fn browser_address() -> Option<std::net::IpAddr> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts.extensions.get::<BrowserAddress>().map(|a| a.0)
 }
 
 /// The signed-in user of this request, put in the request's extensions by the session middleware.
@@ -140,27 +241,27 @@ pub fn set_status(e: &AppError) {
 }
 
 /// The two session cookies for a fresh token pair.
-pub fn session_cookies(tokens: &TokenPair, secure: bool) -> [Cookie<'static>; 2] {
+pub fn session_cookies(tokens: &TokenPair, site: &PublicSite) -> [Cookie<'static>; 2] {
     let access = build_cookie(
-        ACCESS_COOKIE,
+        site.access_cookie(),
         tokens.access_token.clone(),
         tokens.expires_in.max(1),
-        secure,
+        site.is_https(),
     );
     let refresh = build_cookie(
-        REFRESH_COOKIE,
+        site.refresh_cookie(),
         tokens.refresh_token.clone(),
         REFRESH_MAX_AGE_SECS,
-        secure,
+        site.is_https(),
     );
     [access, refresh]
 }
 
 /// Cookies that delete the session.
-pub fn cleared_cookies(secure: bool) -> [Cookie<'static>; 2] {
+pub fn cleared_cookies(site: &PublicSite) -> [Cookie<'static>; 2] {
     [
-        build_cookie(ACCESS_COOKIE, String::new(), 0, secure),
-        build_cookie(REFRESH_COOKIE, String::new(), 0, secure),
+        build_cookie(site.access_cookie(), String::new(), 0, site.is_https()),
+        build_cookie(site.refresh_cookie(), String::new(), 0, site.is_https()),
     ]
 }
 
@@ -185,6 +286,94 @@ pub fn append_cookies(cookies: &[Cookie<'static>]) {
         for c in cookies {
             if let Ok(value) = http::HeaderValue::from_str(&c.encoded().to_string()) {
                 response.append_header(http::header::SET_COOKIE, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_origins() {
+        let ok = [
+            ("https://console.example.com", "https://console.example.com"),
+            ("https://Console.Example.com/", "https://console.example.com"),
+            ("https://console.example.com:443", "https://console.example.com"),
+            ("https://console.example.com:8443", "https://console.example.com:8443"),
+            ("http://10.0.0.5:3000", "http://10.0.0.5:3000"),
+        ];
+        for (url, origin) in ok {
+            let site = PublicSite::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(site.origin.as_deref(), Some(origin), "{url}");
+        }
+        let refused = [
+            "console.example.com",
+            "ftp://console.example.com",
+            "https://",
+            "https://user@console.example.com",
+            "https://console.example.com/console",
+            "https://console.example.com/?a=1",
+            "",
+        ];
+        for url in refused {
+            assert!(PublicSite::parse(url).is_err(), "{url:?} accepted");
+        }
+    }
+
+    #[test]
+    fn origins_a_mutation_may_come_from() {
+        let proxied = PublicSite::parse("https://console.example.com").unwrap();
+        let plain = PublicSite::unconfigured();
+        // (site, Origin, Host, allowed)
+        let cases = [
+            // Behind a TLS proxy the Host is the proxy's upstream address: the configured origin decides.
+            (&proxied, "https://console.example.com", Some("127.0.0.1:3000"), true),
+            (&proxied, "https://CONSOLE.example.com/", Some("127.0.0.1:3000"), true),
+            (&proxied, "http://console.example.com", Some("console.example.com"), false),
+            (&proxied, "https://console.example.com:8443", Some("127.0.0.1:3000"), false),
+            (&proxied, "https://evil.example", Some("console.example.com"), false),
+            (&proxied, "null", Some("console.example.com"), false),
+            // Without one, Origin must name the Host.
+            (&plain, "http://127.0.0.1:3000", Some("127.0.0.1:3000"), true),
+            (&plain, "http://127.0.0.1:3000", Some("127.0.0.1:3001"), false),
+            (&plain, "https://console.example.com", Some("127.0.0.1:3000"), false),
+            (&plain, "null", Some("null"), false),
+            (&plain, "http://127.0.0.1:3000", None, false),
+        ];
+        for (site, origin, host, allowed) in cases {
+            assert_eq!(
+                site.allows_origin(origin, host),
+                allowed,
+                "{site:?} Origin {origin} Host {host:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn https_sites_get_host_prefixed_secure_cookies() {
+        let tokens = TokenPair {
+            access_token: "a".into(),
+            refresh_token: "r".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+        };
+        let https = PublicSite::parse("https://console.example.com").unwrap();
+        for c in session_cookies(&tokens, &https)
+            .iter()
+            .chain(&cleared_cookies(&https))
+        {
+            assert!(c.name().starts_with("__Host-"), "{c}");
+            assert_eq!(c.secure(), Some(true), "{c}");
+            assert_eq!(c.path(), Some("/"));
+            assert!(c.domain().is_none());
+            assert_eq!(c.http_only(), Some(true));
+        }
+        for site in [PublicSite::unconfigured(), PublicSite::parse("http://10.0.0.5:3000").unwrap()] {
+            for c in session_cookies(&tokens, &site) {
+                assert!(!c.name().starts_with("__Host-"), "{c}");
+                assert_ne!(c.secure(), Some(true), "{c}");
             }
         }
     }

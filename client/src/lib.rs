@@ -117,15 +117,22 @@ impl ApiClient {
     }
 
     /// `POST /auth/login` for `tenant`.
+    ///
+    /// `browser` is the address the sign-in came from, sent as `X-Forwarded-For` so that the upstream counts
+    /// failed attempts per person, not per console.
     pub async fn login(
         &self,
         tenant: TenantId,
         body: &LoginRequest,
+        browser: Option<std::net::IpAddr>,
     ) -> Result<LoginResponse, ClientError> {
-        let req = self
+        let mut req = self
             .request(Method::POST, "/auth/login", None)
             .header("X-Tenant-ID", tenant.to_string())
             .json(body);
+        if let Some(addr) = browser {
+            req = req.header("X-Forwarded-For", addr.to_string());
+        }
         Self::json(req).await
     }
 

@@ -22,7 +22,7 @@ async fn login(api: &ApiClient, demo: &engine::DemoLogin) -> TokenPair {
         email: demo.email.clone(),
         password: demo.password.clone(),
     };
-    match api.login(demo.tenant_id, &body).await.expect("login") {
+    match api.login(demo.tenant_id, &body, None).await.expect("login") {
         LoginResponse::Tokens(tokens) => tokens,
         other => panic!("unexpected {other:?}"),
     }
@@ -85,7 +85,7 @@ async fn auth_failures_are_typed() {
         email: demo.email.clone(),
         password: "wrong".to_owned(),
     };
-    let err = api.login(demo.tenant_id, &bad).await.unwrap_err();
+    let err = api.login(demo.tenant_id, &bad, None).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
 
     let tokens = login(&api, &demo).await;
@@ -117,7 +117,7 @@ async fn auth_failures_are_typed() {
         email: demo.viewer_email.clone(),
         password: demo.viewer_password.clone(),
     };
-    let LoginResponse::Tokens(viewer) = api.login(demo.tenant_id, &viewer).await.unwrap() else {
+    let LoginResponse::Tokens(viewer) = api.login(demo.tenant_id, &viewer, None).await.unwrap() else {
         panic!()
     };
     let err = api

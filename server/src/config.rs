@@ -18,12 +18,23 @@ pub struct Config {
     /// Secret signing the embedded engine's tokens (generated and stored in its database when unset).
     #[arg(long, env = "ENGINE_JWT_SECRET", hide_env_values = true)]
     pub engine_jwt_secret: Option<String>,
-    /// Mark session cookies `Secure` (set it when the console is served over https).
-    #[arg(long, env = "SECURE_COOKIES", value_parser = clap::builder::FalseyValueParser::new())]
-    pub secure_cookies: bool,
+    /// Where browsers reach the console, e.g. `https://console.example.com` behind a TLS-terminating proxy:
+    /// the only origin mutations are accepted from; over https, session cookies become `Secure` with the
+    /// `__Host-` prefix and responses carry HSTS. Unset: a mutation's `Origin` must match its `Host`.
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<app::ssr::PublicSite>,
+    /// Addresses of the reverse proxies in front of the console (comma-separated). A request from one of them
+    /// is attributed to the address it appended to `X-Forwarded-For`; from anyone else, to the TCP peer (a
+    /// client cannot choose the address its failed sign-ins are counted against).
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Seconds an upstream call may take before the console gives up on it.
     #[arg(long, env = "UPSTREAM_TIMEOUT_SECS", default_value_t = 10)]
     pub upstream_timeout_secs: u64,
+}
+
+fn parse_public_url(url: &str) -> Result<app::ssr::PublicSite, String> {
+    app::ssr::PublicSite::parse(url)
 }
 
 impl Config {

@@ -51,6 +51,8 @@ pub struct AppState {
     pub bff: BffState,
     /// Single-flight refreshes of rotating refresh tokens.
     pub refresher: Arc<RefreshCoordinator>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see [`Config::trusted_proxies`]).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -97,10 +99,17 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::session_layer,
         ))
-        .layer(middleware::from_fn(security::same_origin_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::browser_address_layer,
+        ))
         .layer(middleware::from_fn(security::cache_control_layer))
-        .with_state(state);
-    security::with_headers(app)
+        .with_state(state.clone());
+    security::with_headers(app, &state.bff.site)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
@@ -158,10 +167,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         bff: BffState {
             leptos_options,
             api,
-            secure_cookies: config.secure_cookies,
+            site: config.public_url.clone().unwrap_or_default(),
             demo: hint,
         },
         refresher: Arc::new(RefreshCoordinator::default()),
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
 
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -182,7 +192,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state).into_make_service())
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|source| StartError::Io { addr, source })?;

@@ -1,27 +1,31 @@
 //! Cross-site request forgery protection and security headers.
 
+use std::net::IpAddr;
+
+use app::ssr::{BrowserAddress, PublicSite};
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use http::{header, Method, StatusCode};
 
-/// Refuses state-changing requests that do not come from a page of this site (`Origin` must match `Host`).
-pub async fn same_origin_layer(req: Request, next: Next) -> Response {
+use crate::AppState;
+
+/// Refuses state-changing requests that do not come from a page of this site: `Origin` must be the
+/// configured public origin, or name the request's `Host` when none is configured (see [`PublicSite`]).
+pub async fn same_origin_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     let headers = req.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    let allowed = match (origin, host) {
-        (Some(origin), Some(host)) => origin_host(origin) == Some(host),
+    let allowed = match headers.get(header::ORIGIN) {
+        Some(origin) => origin
+            .to_str()
+            .is_ok_and(|origin| state.bff.site.allows_origin(origin, host)),
         // Some browsers omit Origin on same-origin requests; Fetch Metadata still tells.
-        (None, _) => {
-            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin")
-        }
-        _ => false,
+        None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
     };
     if allowed {
         next.run(req).await
@@ -31,11 +35,45 @@ pub async fn same_origin_layer(req: Request, next: Next) -> Response {
     }
 }
 
-fn origin_host(origin: &str) -> Option<&str> {
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))?;
-    Some(rest.trim_end_matches('/'))
+/// Puts the browser's address in the request ([`BrowserAddress`]): the TCP peer, or, when the peer is a
+/// trusted proxy, the address the proxies say they received the request from.
+pub async fn browser_address_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let addr = browser_address(peer, &forwarded, &state.trusted_proxies);
+        req.extensions_mut().insert(BrowserAddress(addr));
+    }
+    next.run(req).await
+}
+
+/// Walks `X-Forwarded-For` from the right (the entry the nearest proxy appended) past our own proxies; stops
+/// at the first address a trusted proxy did not vouch for.
+fn browser_address(peer: IpAddr, forwarded: &str, trusted: &[IpAddr]) -> IpAddr {
+    let mut addr = peer;
+    for entry in forwarded.rsplit(',') {
+        if !trusted.contains(&addr) {
+            break;
+        }
+        match entry.trim().parse::<IpAddr>() {
+            Ok(hop) => addr = hop,
+            Err(_) => break,
+        }
+    }
+    addr
 }
 
 /// Caching: pages and server-function answers hold tenant data, so nothing stores them (`no-store`). The
@@ -116,10 +154,21 @@ fn page_policy(nonce: &str) -> String {
 /// For JSON, assets and redirects: nothing may run or load in their context.
 const NON_PAGE_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Adds the headers every response carries.
-pub fn with_headers<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+/// Adds the headers every response carries; over https, HSTS too (browsers then never try plain http).
+pub fn with_headers<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+    site: &PublicSite,
+) -> axum::Router<S> {
     use http::HeaderValue;
     use tower_http::set_header::SetResponseHeaderLayer as Set;
+    let router = if site.is_https() {
+        router.layer(Set::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    };
     router
         .layer(axum::middleware::from_fn(csp_layer))
         .layer(Set::overriding(
@@ -141,6 +190,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn browser_addresses_come_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy, ip("10.0.0.3")];
+        // (peer, X-Forwarded-For, counted as)
+        let cases = [
+            ("203.0.113.9", "", "203.0.113.9"),
+            // Anyone else's header is ignored: a client cannot pick the address it is counted against.
+            ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+            ("10.0.0.2", "", "10.0.0.2"),
+            ("10.0.0.2", "198.51.100.1", "198.51.100.1"),
+            // The client's own prefix before what our proxy appended is not believed.
+            ("10.0.0.2", "1.2.3.4, 198.51.100.1", "198.51.100.1"),
+            // Two of our proxies in a row.
+            ("10.0.0.2", "1.2.3.4, 198.51.100.1, 10.0.0.3", "198.51.100.1"),
+            ("10.0.0.2", "garbage", "10.0.0.2"),
+        ];
+        for (peer, forwarded, expected) in cases {
+            assert_eq!(
+                browser_address(ip(peer), forwarded, &trusted),
+                ip(expected),
+                "{peer} {forwarded:?}"
+            );
+        }
+    }
+
+    #[test]
     fn only_hashed_assets_are_cached_for_good() {
         let immutable = "public, max-age=31536000, immutable";
         assert_eq!(
@@ -156,15 +232,5 @@ mod tests {
         assert_eq!(cache_policy("/favicon.ico"), "no-cache");
         assert_eq!(cache_policy("/connectors/operations"), "no-store");
         assert_eq!(cache_policy("/api/list_operations"), "no-store");
-    }
-
-    #[test]
-    fn origin_hosts() {
-        assert_eq!(origin_host("http://127.0.0.1:3000"), Some("127.0.0.1:3000"));
-        assert_eq!(
-            origin_host("https://console.example"),
-            Some("console.example")
-        );
-        assert_eq!(origin_host("null"), None);
     }
 }

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::ssr::{self, Session, ACCESS_COOKIE, REFRESH_COOKIE};
+use app::ssr::{self, Session};
 use axum::{
     extract::{Request, State},
     middleware::Next,
@@ -121,13 +121,13 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let headers = req.headers();
-    let mut session = cookie_value(headers, ACCESS_COOKIE)
+    let mut session = cookie_value(headers, state.bff.site.access_cookie())
         .and_then(|t| session_from(&t))
         .filter(fresh);
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
 
     if session.is_none() {
-        if let Some(refresh_token) = cookie_value(headers, REFRESH_COOKIE) {
+        if let Some(refresh_token) = cookie_value(headers, state.bff.site.refresh_cookie()) {
             match state
                 .refresher
                 .refresh(&state.bff.api, &refresh_token)
@@ -135,11 +135,11 @@ pub async fn session_layer(
             {
                 Ok(pair) => {
                     session = session_from(&pair.access_token);
-                    set_cookies.extend(ssr::session_cookies(&pair, state.bff.secure_cookies));
+                    set_cookies.extend(ssr::session_cookies(&pair, &state.bff.site));
                 }
                 Err(ClientError::Api { status, .. }) if status < 500 => {
                     tracing::info!(status, "refresh refused; signing out");
-                    set_cookies.extend(ssr::cleared_cookies(state.bff.secure_cookies));
+                    set_cookies.extend(ssr::cleared_cookies(&state.bff.site));
                 }
                 Err(e) => tracing::warn!(error = %e, "refresh failed"),
             }

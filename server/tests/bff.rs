@@ -16,6 +16,11 @@ struct Console {
 }
 
 async fn console() -> Console {
+    console_at(app::ssr::PublicSite::unconfigured()).await
+}
+
+/// A console that browsers reach at `site` (`PUBLIC_URL`).
+async fn console_at(site: app::ssr::PublicSite) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine::start(engine::EngineConfig {
         database_path: dir.path().join("engine.db"),
@@ -26,7 +31,7 @@ async fn console() -> Console {
     })
     .await
     .unwrap();
-    let base = serve_console(&engine.base_url()).await;
+    let base = serve_console(&engine.base_url(), site).await;
     Console {
         base,
         demo: engine.demo.clone().unwrap(),
@@ -36,7 +41,7 @@ async fn console() -> Console {
 }
 
 /// Serves a console (with its own refresh coordinator) in front of the API at `api_base`; answers its URL.
-async fn serve_console(api_base: &str) -> String {
+async fn serve_console(api_base: &str, site: app::ssr::PublicSite) -> String {
     let options = LeptosOptions::builder()
         .output_name("console")
         .site_root("target/site")
@@ -45,14 +50,22 @@ async fn serve_console(api_base: &str) -> String {
         bff: BffState {
             leptos_options: options,
             api: ApiClient::new(api_base, Timeouts::default()).unwrap(),
-            secure_cookies: false,
+            site,
             demo: None,
         },
         refresher: Arc::new(RefreshCoordinator::default()),
+        // The test client plays the reverse proxy: its X-Forwarded-For is believed.
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()].into(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     format!("http://{addr}")
 }
 
@@ -198,6 +211,69 @@ async fn mutations_need_our_origin() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+/// Behind a TLS-terminating proxy the console sees plain http and the proxy's `Host`: the configured public
+/// URL decides which origin may post, and the session cookies are `__Host-`, `Secure`, with HSTS.
+#[tokio::test]
+async fn behind_a_tls_proxy_the_public_url_decides() {
+    let _serial = serial().await;
+    let public = "https://console.example.com";
+    let c = console_at(app::ssr::PublicSite::parse(public).unwrap()).await;
+    let http = browser();
+    let form = [
+        ("email", c.demo.email.as_str()),
+        ("password", c.demo.password.as_str()),
+        ("tenant", &c.demo.tenant_id.to_string()),
+    ];
+
+    // The browser's origin is the public one, whatever Host the proxy forwards.
+    let res = http
+        .post(format!("{}/api/login", c.base))
+        .header(header::ORIGIN, public)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for cookie in &cookies {
+        assert!(cookie.starts_with("__Host-console_"), "{cookie}");
+        assert!(cookie.contains("; Secure"), "{cookie}");
+        assert!(cookie.contains("; Path=/"), "{cookie}");
+        assert!(!cookie.contains("Domain"), "{cookie}");
+    }
+    // The prefixed cookie is the session (sent by hand: the test client keeps no Secure cookie over http).
+    let session: Vec<&str> = cookies.iter().map(|c| c.split(';').next().unwrap()).collect();
+    let res = http
+        .get(format!("{}/connectors/operations", c.base))
+        .header(header::COOKIE, session.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The Host's own origin, the public host over http and `null` are all foreign now.
+    for origin in [c.base.as_str(), "http://console.example.com", "null"] {
+        let res = http
+            .post(format!("{}/api/login", c.base))
+            .header(header::ORIGIN, origin)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+}
+
 #[tokio::test]
 async fn non_admin_gets_403_and_no_data() {
     let _serial = serial().await;
@@ -221,7 +297,7 @@ async fn upstream_down_is_a_clear_state() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = listener.local_addr().unwrap();
     drop(listener);
-    let addr = serve_console(&format!("http://{dead}")).await;
+    let addr = serve_console(&format!("http://{dead}"), app::ssr::PublicSite::unconfigured()).await;
     let http = browser();
     let res = http.get(format!("{addr}/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -269,7 +345,7 @@ async fn demo_tokens(c: &Console) -> (ApiClient, dto::TokenPair) {
         email: c.demo.email.clone(),
         password: c.demo.password.clone(),
     };
-    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body).await.unwrap()
+    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body, None).await.unwrap()
     else {
         panic!("the demo admin needs no second factor")
     };
@@ -330,7 +406,7 @@ async fn an_expired_session_refreshes_once_for_concurrent_requests() {
         .build()
         .unwrap();
     // A second console (a fresh coordinator, so it really asks upstream) in front of the same engine.
-    let other = serve_console(&c._engine.base_url()).await;
+    let other = serve_console(&c._engine.base_url(), app::ssr::PublicSite::unconfigured()).await;
     let res = fresh_console
         .get(format!("{other}/connectors/operations?status=failed"))
         .header(header::COOKIE, stale)
@@ -537,4 +613,42 @@ async fn a_locked_account_is_told_when_to_come_back() {
         "{body}"
     );
     assert!(!body.contains("console_access"), "{body}");
+}
+
+/// The engine counts failed sign-ins per address too; through the console, the address is the browser's
+/// (here what the trusted proxy forwarded), not the console's own loopback address that every user shares.
+#[tokio::test]
+async fn failed_sign_ins_count_against_the_browser_address_not_the_console() {
+    let _serial = serial().await;
+    let c = console().await;
+    let http = browser();
+    let attempt = |from: &'static str, email: String, password: String| {
+        let http = http.clone();
+        let base = c.base.clone();
+        let tenant = c.demo.tenant_id.to_string();
+        async move {
+            http.post(format!("{base}/api/login"))
+                .header(header::ORIGIN, &base)
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("email", email.as_str()),
+                    ("password", password.as_str()),
+                    ("tenant", tenant.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Twenty failures from one address, on twenty accounts (no account reaches its own limit).
+    for i in 0..20 {
+        let res = attempt("203.0.113.7", format!("nobody{i}@demo.local"), "x".into()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    }
+    let res = attempt("203.0.113.7", c.demo.email.clone(), c.demo.password.clone()).await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Too many failed sign-ins"), "{body}");
+    // Another browser behind the same console is not locked out by it.
+    let res = attempt("198.51.100.4", c.demo.email.clone(), c.demo.password.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

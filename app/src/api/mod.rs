@@ -109,7 +109,11 @@ async fn sign_in(
 
     let answer = state
         .api
-        .login(tenant, &LoginRequest { email, password })
+        .login(
+            tenant,
+            &LoginRequest { email, password },
+            ssr::browser_address(),
+        )
         .await;
     let tokens =
         match answer {
@@ -143,7 +147,7 @@ async fn sign_in(
             }
             Err(e) => return Err(e.into()),
         };
-    ssr::append_cookies(&ssr::session_cookies(&tokens, state.secure_cookies));
+    ssr::append_cookies(&ssr::session_cookies(&tokens, &state.site));
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -161,7 +165,7 @@ pub async fn logout() -> Result<(), AppError> {
                     let text = v.to_str().ok()?;
                     cookie::Cookie::split_parse_encoded(text.to_owned())
                         .flatten()
-                        .find(|c| c.name() == ssr::REFRESH_COOKIE)
+                        .find(|c| c.name() == state.site.refresh_cookie())
                         .map(|c| c.value().to_owned())
                 })
             });
@@ -172,7 +176,7 @@ pub async fn logout() -> Result<(), AppError> {
             }
         }
     }
-    ssr::append_cookies(&ssr::cleared_cookies(state.secure_cookies));
+    ssr::append_cookies(&ssr::cleared_cookies(&state.site));
     leptos_axum::redirect("/login");
     Ok(())
 }
