@@ -8,7 +8,7 @@ SKIP_BROWSER=1 bash scripts/setup.sh
 step() { printf '\n== %s\n' "$*"; }
 
 step "release build"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --bin-features demo
 
 step "weight of what a browser downloads (raw, and the precompressed files the server sends)"
 for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SKIP_BROWSER=1 bash scripts/setup.sh
 export DEMO="${DEMO:-1}"
-exec cargo leptos serve --release --precompress
+exec cargo leptos serve --release --precompress --bin-features demo

@@ -12,6 +12,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "native tests (enums, dto, client, engine, app, server)"
 cargo test --workspace --exclude frontend
 
+step "a build without the demo feature holds no demo data"
+bash scripts/check_no_demo.sh
+
 step "components in headless Chromium (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p app --target wasm32-unknown-unknown --features hydrate
@@ -21,4 +24,4 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "end to end (Playwright, release build, real server, embedded engine, fresh demo database)"
 mkdir -p target/e2e
 rm -f target/e2e/engine.*
-ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end --release --precompress
+ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end --release --precompress --bin-features demo

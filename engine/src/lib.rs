@@ -6,7 +6,7 @@
 //! its `tid`, and the `admin` or `super_admin` role.
 //!
 //! [`start`] opens and migrates the database and the directory connector's own database, seeds the demo data
-//! when asked (see [`demo`]: through the real queue, worker and directory connector), starts the queue's
+//! when asked (the `demo` module, behind the `demo` feature: through the real queue, worker and directory connector), starts the queue's
 //! workers ([`queue`]), binds and serves in a tokio task. [`Engine`] is the same without the listener: its
 //! [`Engine::router`] is driven with `oneshot` in tests.
 //!
@@ -49,7 +49,9 @@
 mod api;
 pub mod auth;
 pub mod connector;
+#[cfg(feature = "demo")]
 pub mod demo;
+mod demo_login;
 mod error;
 pub mod queue;
 pub mod reconcile;
@@ -65,7 +67,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 pub use api::router;
 pub use connector::{ConnectorRegistry, DirectoryStore};
-pub use demo::DemoLogin;
+pub use demo_login::DemoLogin;
 pub use error::{ApiError, EngineError};
 pub use queue::{Queue, QueueConfig, RetryPolicy, Workers};
 pub use reconcile::{Reconciler, ReconcilerConfig, ReconcilerTask};
@@ -147,7 +149,7 @@ impl Engine {
         let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
         let queue = Queue::new(pool, queue, connectors);
         let demo = if config.demo {
-            Some(demo::ensure_seeded(&queue, &reconciler, &directory).await?)
+            Some(seed_demo(&queue, &reconciler, &directory).await?)
         } else {
             None
         };
@@ -243,6 +245,27 @@ impl RunningEngine {
 /// [`start_with`] the default [`QueueConfig`].
 pub async fn start(config: EngineConfig) -> Result<RunningEngine, EngineError> {
     start_with(config, QueueConfig::default()).await
+}
+
+#[cfg(feature = "demo")]
+async fn seed_demo(
+    queue: &Queue,
+    reconciler: &Reconciler,
+    directory: &DirectoryStore,
+) -> Result<DemoLogin, EngineError> {
+    demo::ensure_seeded(queue, reconciler, directory).await
+}
+
+/// Without the `demo` feature there is nothing to seed: say so rather than start empty.
+#[cfg(not(feature = "demo"))]
+async fn seed_demo(
+    _: &Queue,
+    _: &Reconciler,
+    _: &DirectoryStore,
+) -> Result<DemoLogin, EngineError> {
+    Err(EngineError::Config(
+        "this build has no demo data: build with the `demo` feature (scripts/run.sh does)".into(),
+    ))
 }
 
 /// Opens the [`Engine`] (databases, demo seed when asked, workers), binds, and serves in a tokio task.

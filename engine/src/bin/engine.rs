@@ -16,9 +16,8 @@ struct Args {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, env = "ENGINE_BIND", default_value = "127.0.0.1:8090")]
     bind: SocketAddr,
-    /// Seed demo data into an empty database. Accounts (tenant 00000000-0000-4000-8000-00000000d001):
-    /// admin@demo.local / demo-admin-pass, viewer@demo.local / demo-viewer-pass; second tenant
-    /// 00000000-0000-4000-8000-00000000d002: admin@other.local / demo-admin-pass.
+    /// Seed demo data into an empty database (builds with the `demo` feature only; the demo accounts are
+    /// listed in the README and printed at start).
     #[arg(long, env = "ENGINE_DEMO")]
     demo: bool,
     /// HS256 secret for access tokens (32+ characters); by default one is generated and kept in the database.
@@ -58,8 +57,8 @@ async fn main() -> ExitCode {
     println!("engine listening on {}", engine.base_url());
     if let Some(demo) = &engine.demo {
         println!(
-            "demo tenant {} — log in as {} (passwords: engine --help)",
-            demo.tenant_id, demo.email
+            "demo tenant {} — log in as {} / {}",
+            demo.tenant_id, demo.email, demo.password
         );
     }
     if let Err(err) = tokio::signal::ctrl_c().await {

@@ -23,6 +23,7 @@ pub use operations::{Plan, Planned, Step};
 
 use crate::{
     auth,
+    DemoLogin,
     connector::{DirectoryStore, NewAccount},
     queue::{lifecycle, Queue, Worker},
     reconcile::Reconciler,
@@ -65,34 +66,6 @@ const SEED: u64 = 0xD3_30_C0_DE;
 const IDENTITIES: usize = 50;
 /// Lease owner of the worker that stops mid-run in the demo.
 const STALLED_WORKER: &str = "demo-seed-stalled";
-
-/// The fixed demo credentials (documented in the crate docs; demo data for loopback use).
-#[derive(Clone, PartialEq, Eq)]
-pub struct DemoLogin {
-    /// Demo Corp.
-    pub tenant_id: TenantId,
-    /// Demo Corp's admin.
-    pub email: String,
-    /// Its password.
-    pub password: String,
-    /// Other Corp, for isolation checks.
-    pub other_tenant_id: TenantId,
-    /// Demo Corp's non-admin (role `user`).
-    pub viewer_email: String,
-    /// Its password.
-    pub viewer_password: String,
-}
-
-impl std::fmt::Debug for DemoLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DemoLogin")
-            .field("tenant_id", &self.tenant_id)
-            .field("email", &self.email)
-            .field("other_tenant_id", &self.other_tenant_id)
-            .field("viewer_email", &self.viewer_email)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The demo credentials.
 pub fn login() -> DemoLogin {
