@@ -24,4 +24,4 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "end to end (Playwright, release build, real server, embedded engine, fresh demo database)"
 mkdir -p target/e2e
 rm -f target/e2e/engine.*
-ENGINE_DATABASE=target/e2e/engine.db DEMO=1 cargo leptos end-to-end --release --precompress --bin-features demo
+ENGINE_DATABASE=target/e2e/engine.db ENGINE_BIND=127.0.0.1:3100 DEMO=1 cargo leptos end-to-end --release --precompress --bin-features demo

@@ -34,6 +34,15 @@ pub enum AppError {
         /// What happened, for people.
         message: String,
     },
+    /// The start gate did not admit a start: its answer (`deduped`, `scope_busy`, `blocked`) and the
+    /// sentence every start surface uses ([`Outcome::sentence`](crate::components::start_outcome::Outcome)).
+    #[error("{message}")]
+    NotStarted {
+        /// The gate's answer, as the API spells it.
+        outcome: String,
+        /// What happened and what to do, for people.
+        message: String,
+    },
     /// The provisioning service answered with an error we pass on.
     #[error("The provisioning service answered: {message}")]
     Upstream {
@@ -59,6 +68,8 @@ impl AppError {
             Self::NotFound(_) => 404,
             Self::Validation { .. } => 400,
             Self::Conflict { .. } => 409,
+            Self::NotStarted { outcome, .. } if outcome == "blocked" => 422,
+            Self::NotStarted { .. } => 409,
             Self::Upstream { status, .. } => *status,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -105,15 +116,11 @@ impl From<dto::ErrorBody> for AppError {
 impl From<client::ClientError> for AppError {
     fn from(e: client::ClientError) -> Self {
         use client::ClientError as E;
+        // The start gate's refusal says what came of the start and what to do: not an "invalid request".
+        if let Some(refused) = e.start_refused() {
+            return crate::components::start_outcome::Outcome::refused(refused, None).into();
+        }
         match e {
-            // The start gate's refusal says what blocks the connector and what to do: not an "invalid request".
-            E::Api { status: 422, body } if body.error == "blocked" => Self::Conflict {
-                message: match &body.next_step {
-                    Some(step) => format!("{} {step}", body.message),
-                    None => body.message.clone(),
-                },
-                code: body.error,
-            },
             E::Api { status, body } => match status {
                 401 => Self::Unauthorized,
                 403 => Self::Forbidden,
@@ -161,12 +168,10 @@ mod tests {
             status: 422,
             body: Box::new(body),
         });
+        assert_eq!(e.status(), 422);
         assert_eq!(
-            e,
-            AppError::Conflict {
-                code: "blocked".into(),
-                message: "Legacy HR is disabled. Enable Legacy HR, then try again.".into(),
-            }
+            e.to_string(),
+            "Blocked: Legacy HR is disabled. Next step: Enable Legacy HR, then try again."
         );
         // Any other 422 is still a validation error naming its field.
         let e = AppError::from(ClientError::Api {

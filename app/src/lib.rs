@@ -25,6 +25,8 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
+    conflict_detail::ConflictDetailPage,
+    conflicts::ConflictsPage,
     connectors::ConnectorsPage,
     dead_letters::DeadLettersPage,
     errors::NotFoundPage,
@@ -35,7 +37,8 @@ use crate::pages::{
     reconciliation::{
         actions::ReconciliationActionsPage, discrepancies::DiscrepanciesPage,
         overview::ReconciliationOverviewPage, run_detail::RunDetailPage,
-        runs::ReconciliationRunsPage,
+        runs::ReconciliationRunsPage, schedule::ConnectorSchedulePage, schedules::SchedulesPage,
+        trend::TrendPage,
     },
 };
 
@@ -83,6 +86,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/connectors/:id/reconciliation/runs/:run_id") view=RunDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/connectors/:id/reconciliation/discrepancies") view=DiscrepanciesPage ssr=SsrMode::Async/>
                     <Route path=path!("/connectors/:id/reconciliation/actions") view=ReconciliationActionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/reconciliation/schedules") view=SchedulesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/reconciliation/trend") view=TrendPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/:id/reconciliation/schedule") view=ConnectorSchedulePage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/conflicts") view=ConflictsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connectors/conflicts/:id") view=ConflictDetailPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -94,6 +94,17 @@ pub fn dead_letter_filter(params: &ParamsMap) -> Result<ConnectorFilter, AppErro
     })
 }
 
+/// Reads the conflicts page's filters and page from the URL. Unknown values are refused here, before any call.
+pub fn conflict_query(params: &ParamsMap) -> Result<dto::ConflictQuery, AppError> {
+    Ok(dto::ConflictQuery {
+        operation_id: parse(params, "operation_id", "operation id (a UUID)")?,
+        conflict_type: parse(params, "conflict_type", "conflict type")?,
+        pending_only: parse(params, "pending_only", "choice (true or false)")?,
+        limit: Some(limit(params)?),
+        offset: Some(parse(params, "offset", "offset")?.unwrap_or(0)),
+    })
+}
+
 /// Reads the reconciliation runs page's filters and page from the URL.
 pub fn run_query(params: &ParamsMap) -> Result<RunQuery, AppError> {
     Ok(RunQuery {

@@ -53,7 +53,11 @@ impl PublicSite {
         let default_port = match scheme.as_deref() {
             Some("https") => 443,
             Some("http") => 80,
-            _ => return Err(format!("PUBLIC_URL {url:?} must start with https:// or http://")),
+            _ => {
+                return Err(format!(
+                    "PUBLIC_URL {url:?} must start with https:// or http://"
+                ))
+            }
         };
         let authority = uri
             .authority()
@@ -200,6 +204,17 @@ pub fn upstream(e: client::ClientError) -> AppError {
     fail(AppError::from(e))
 }
 
+/// Maps an upstream failure of a start (run, resume, retry, remediation): the start gate's refusal as the
+/// outcome every start surface shows (with links into `connector`), anything else as [`upstream`].
+pub fn start_error(e: client::ClientError, connector: dto::ConnectorId) -> AppError {
+    match e.start_refused() {
+        Some(refused) => fail(
+            crate::components::start_outcome::Outcome::refused(refused, Some(connector)).into(),
+        ),
+        None => upstream(e),
+    }
+}
+
 /// Sets the response status for `e` (see [`set_status`]) and hands it back.
 pub fn fail(e: AppError) -> AppError {
     set_status(&e);
@@ -299,9 +314,18 @@ mod tests {
     fn public_urls_are_origins() {
         let ok = [
             ("https://console.example.com", "https://console.example.com"),
-            ("https://Console.Example.com/", "https://console.example.com"),
-            ("https://console.example.com:443", "https://console.example.com"),
-            ("https://console.example.com:8443", "https://console.example.com:8443"),
+            (
+                "https://Console.Example.com/",
+                "https://console.example.com",
+            ),
+            (
+                "https://console.example.com:443",
+                "https://console.example.com",
+            ),
+            (
+                "https://console.example.com:8443",
+                "https://console.example.com:8443",
+            ),
             ("http://10.0.0.5:3000", "http://10.0.0.5:3000"),
         ];
         for (url, origin) in ok {
@@ -329,16 +353,56 @@ mod tests {
         // (site, Origin, Host, allowed)
         let cases = [
             // Behind a TLS proxy the Host is the proxy's upstream address: the configured origin decides.
-            (&proxied, "https://console.example.com", Some("127.0.0.1:3000"), true),
-            (&proxied, "https://CONSOLE.example.com/", Some("127.0.0.1:3000"), true),
-            (&proxied, "http://console.example.com", Some("console.example.com"), false),
-            (&proxied, "https://console.example.com:8443", Some("127.0.0.1:3000"), false),
-            (&proxied, "https://evil.example", Some("console.example.com"), false),
+            (
+                &proxied,
+                "https://console.example.com",
+                Some("127.0.0.1:3000"),
+                true,
+            ),
+            (
+                &proxied,
+                "https://CONSOLE.example.com/",
+                Some("127.0.0.1:3000"),
+                true,
+            ),
+            (
+                &proxied,
+                "http://console.example.com",
+                Some("console.example.com"),
+                false,
+            ),
+            (
+                &proxied,
+                "https://console.example.com:8443",
+                Some("127.0.0.1:3000"),
+                false,
+            ),
+            (
+                &proxied,
+                "https://evil.example",
+                Some("console.example.com"),
+                false,
+            ),
             (&proxied, "null", Some("console.example.com"), false),
             // Without one, Origin must name the Host.
-            (&plain, "http://127.0.0.1:3000", Some("127.0.0.1:3000"), true),
-            (&plain, "http://127.0.0.1:3000", Some("127.0.0.1:3001"), false),
-            (&plain, "https://console.example.com", Some("127.0.0.1:3000"), false),
+            (
+                &plain,
+                "http://127.0.0.1:3000",
+                Some("127.0.0.1:3000"),
+                true,
+            ),
+            (
+                &plain,
+                "http://127.0.0.1:3000",
+                Some("127.0.0.1:3001"),
+                false,
+            ),
+            (
+                &plain,
+                "https://console.example.com",
+                Some("127.0.0.1:3000"),
+                false,
+            ),
             (&plain, "null", Some("null"), false),
             (&plain, "http://127.0.0.1:3000", None, false),
         ];
@@ -370,7 +434,10 @@ mod tests {
             assert!(c.domain().is_none());
             assert_eq!(c.http_only(), Some(true));
         }
-        for site in [PublicSite::unconfigured(), PublicSite::parse("http://10.0.0.5:3000").unwrap()] {
+        for site in [
+            PublicSite::unconfigured(),
+            PublicSite::parse("http://10.0.0.5:3000").unwrap(),
+        ] {
             for c in session_cookies(&tokens, &site) {
                 assert!(!c.name().starts_with("__Host-"), "{c}");
                 assert_ne!(c.secure(), Some(true), "{c}");

@@ -316,6 +316,51 @@ impl ApiClient {
         Self::json(req).await
     }
 
+    /// `GET /operations/conflicts` with filters and a page (xavyo-idp answers `pending_count`, no `total`).
+    pub async fn list_conflicts(
+        &self,
+        caller: Caller<'_>,
+        query: &dto::ConflictQuery,
+    ) -> Result<dto::ConflictList, ClientError> {
+        Self::json(
+            self.request(Method::GET, "/operations/conflicts", Some(caller))
+                .query(query),
+        )
+        .await
+    }
+
+    /// `GET /operations/conflicts/{id}`.
+    pub async fn get_conflict(
+        &self,
+        caller: Caller<'_>,
+        id: dto::ConflictId,
+    ) -> Result<dto::ProvisioningConflict, ClientError> {
+        Self::json(self.request(
+            Method::GET,
+            &format!("/operations/conflicts/{id}"),
+            Some(caller),
+        ))
+        .await
+    }
+
+    /// `POST /operations/conflicts/{id}/resolve`: 409 once resolved.
+    pub async fn resolve_conflict(
+        &self,
+        caller: Caller<'_>,
+        id: dto::ConflictId,
+        body: &dto::ResolveConflict,
+    ) -> Result<dto::ProvisioningConflict, ClientError> {
+        Self::json(
+            self.request(
+                Method::POST,
+                &format!("/operations/conflicts/{id}/resolve"),
+                Some(caller),
+            )
+            .json(body),
+        )
+        .await
+    }
+
     /// `GET /connectors/{id}/settings`: the faults injected into a built-in directory connector.
     pub async fn connector_settings(
         &self,
@@ -602,6 +647,78 @@ impl ApiClient {
             a.connector_id.get_or_insert(connector);
         }
         Ok(list)
+    }
+
+    // -----------------------------------------------------------------------------------------------------------
+    // Reconciliation schedules and the discrepancy trend
+    // -----------------------------------------------------------------------------------------------------------
+
+    /// `GET /connectors/{id}/reconciliation/schedule`: 404 when the connector has none.
+    pub async fn get_schedule(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+    ) -> Result<dto::ReconciliationSchedule, ClientError> {
+        Self::json(self.reconciliation(Method::GET, caller, connector, "/schedule")).await
+    }
+
+    /// `PUT /connectors/{id}/reconciliation/schedule`: creates or replaces it; answers it with its next run.
+    pub async fn put_schedule(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        body: &dto::UpsertSchedule,
+    ) -> Result<dto::ReconciliationSchedule, ClientError> {
+        Self::json(
+            self.reconciliation(Method::PUT, caller, connector, "/schedule")
+                .json(body),
+        )
+        .await
+    }
+
+    /// `DELETE /connectors/{id}/reconciliation/schedule`: 204.
+    pub async fn delete_schedule(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+    ) -> Result<(), ClientError> {
+        Self::empty(self.reconciliation(Method::DELETE, caller, connector, "/schedule")).await
+    }
+
+    /// `POST .../schedule/enable` or `.../schedule/disable`: 204.
+    pub async fn set_schedule_enabled(
+        &self,
+        caller: Caller<'_>,
+        connector: ConnectorId,
+        enabled: bool,
+    ) -> Result<(), ClientError> {
+        let rest = if enabled {
+            "/schedule/enable"
+        } else {
+            "/schedule/disable"
+        };
+        Self::empty(self.reconciliation(Method::POST, caller, connector, rest)).await
+    }
+
+    /// `GET /reconciliation/schedules`: every connector's schedule.
+    pub async fn list_schedules(
+        &self,
+        caller: Caller<'_>,
+    ) -> Result<dto::ScheduleList, ClientError> {
+        Self::json(self.request(Method::GET, "/reconciliation/schedules", Some(caller))).await
+    }
+
+    /// `GET /reconciliation/trend?connector_id&from&to`: discrepancies found per day, by type.
+    pub async fn discrepancy_trend(
+        &self,
+        caller: Caller<'_>,
+        query: &dto::TrendQuery,
+    ) -> Result<dto::Trend, ClientError> {
+        Self::json(
+            self.request(Method::GET, "/reconciliation/trend", Some(caller))
+                .query(query),
+        )
+        .await
     }
 }
 

@@ -117,7 +117,8 @@ async fn auth_failures_are_typed() {
         email: demo.viewer_email.clone(),
         password: demo.viewer_password.clone(),
     };
-    let LoginResponse::Tokens(viewer) = api.login(demo.tenant_id, &viewer, None).await.unwrap() else {
+    let LoginResponse::Tokens(viewer) = api.login(demo.tenant_id, &viewer, None).await.unwrap()
+    else {
         panic!()
     };
     let err = api

@@ -1,7 +1,7 @@
 //! Provisioning conflicts: two operations that want to change the same account, and how an admin settles them.
 
 use chrono::{DateTime, Utc};
-use enums::ConflictOutcome;
+use enums::{ConflictOutcome, ConflictType};
 use serde::{Deserialize, Serialize};
 
 use crate::reconciliation::{checked_page, nullable};
@@ -46,6 +46,11 @@ impl ProvisioningConflict {
     /// True while an admin still has to settle it.
     pub fn is_pending(&self) -> bool {
         self.status == CONFLICT_PENDING
+    }
+
+    /// Its type when it is one of the known ones (an upstream may send others: show those as sent).
+    pub fn kind(&self) -> Option<ConflictType> {
+        self.conflict_type.parse().ok()
     }
 }
 
@@ -138,7 +143,7 @@ pub struct ConflictQuery {
     pub operation_id: Option<OperationId>,
     /// Only this conflict type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conflict_type: Option<String>,
+    pub conflict_type: Option<ConflictType>,
     /// Only pending ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_only: Option<bool>,
@@ -165,4 +170,83 @@ pub struct ResolveConflict {
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// The most characters a conflict's resolution notes may have.
+pub const MAX_CONFLICT_NOTES: usize = 2000;
+
+impl ResolveConflict {
+    /// The request for what an admin chose and typed: notes trimmed; blank means no notes.
+    pub fn new(outcome: ConflictOutcome, notes: &str) -> Self {
+        let notes = notes.trim();
+        Self {
+            outcome,
+            notes: (!notes.is_empty()).then(|| notes.to_owned()),
+        }
+    }
+
+    /// The one rule for a conflict's notes (console, BFF and engine alike): at most [`MAX_CONFLICT_NOTES`]
+    /// characters, and no control characters other than line breaks and tabs.
+    pub fn validate(self) -> Result<Self, ErrorBody> {
+        if let Some(notes) = &self.notes {
+            if notes.chars().count() > MAX_CONFLICT_NOTES {
+                return Err(ErrorBody::validation(
+                    "notes",
+                    format!("Notes are limited to {MAX_CONFLICT_NOTES} characters."),
+                ));
+            }
+            if notes
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                return Err(ErrorBody::validation(
+                    "notes",
+                    "Notes may hold text, line breaks and tabs, but no other control characters.",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_are_trimmed_and_limited() {
+        let blank = ResolveConflict::new(ConflictOutcome::Merged, "  ");
+        assert_eq!(blank.notes, None);
+        let ok = ResolveConflict::new(ConflictOutcome::Applied, " Kept both.\n\tTicket 7 ");
+        assert_eq!(ok.notes.as_deref(), Some("Kept both.\n\tTicket 7"));
+        assert!(ok.validate().is_ok());
+        let fits = "é".repeat(MAX_CONFLICT_NOTES);
+        assert!(ResolveConflict::new(ConflictOutcome::Rejected, &fits)
+            .validate()
+            .is_ok());
+        let long = "x".repeat(MAX_CONFLICT_NOTES + 1);
+        let err = ResolveConflict::new(ConflictOutcome::Rejected, &long)
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("notes"));
+        assert!(
+            ResolveConflict::new(ConflictOutcome::Superseded, "bell \u{7}")
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_types_read_as_sent() {
+        let json = serde_json::json!({
+            "id": "3e4f5061-7283-4a94-8ba5-000000000301",
+            "operation_id": "0b5c2d3e-4f50-4a61-8b72-000000000001",
+            "conflict_type": "something_new",
+            "detected_at": "2026-11-20T10:05:00Z",
+        });
+        let conflict: ProvisioningConflict = serde_json::from_value(json).expect("reads");
+        assert_eq!(conflict.conflict_type, "something_new");
+        assert_eq!(conflict.kind(), None);
+        assert!(conflict.is_pending());
+    }
 }

@@ -15,6 +15,7 @@ mod error;
 mod ids;
 mod operations;
 mod reconciliation;
+mod schedule;
 
 pub use auth::*;
 pub use conflicts::*;
@@ -24,6 +25,7 @@ pub use error::*;
 pub use ids::*;
 pub use operations::*;
 pub use reconciliation::*;
+pub use schedule::*;
 
 /// Canonical default page size.
 pub const DEFAULT_LIMIT: u32 = 20;

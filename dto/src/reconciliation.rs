@@ -821,6 +821,10 @@ pub struct ReconciliationSchedule {
     /// The run it last started (xavyo-idp).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_run_id: Option<RunId>,
+    /// What the start gate answered when it last fired (ours): `accepted`, `deduped`, `scope_busy` or
+    /// `blocked:<reason_code>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<String>,
     /// Next firing (xavyo-idp leaves it null).
     pub next_run_at: Option<DateTime<Utc>>,
     /// Created at.
@@ -844,6 +848,7 @@ struct RawSchedule {
     enabled: bool,
     last_run_at: Option<DateTime<Utc>>,
     last_run_id: Option<RunId>,
+    last_outcome: Option<String>,
     next_run_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: Option<DateTime<Utc>>,
@@ -873,6 +878,7 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
             enabled: raw.enabled,
             last_run_at: raw.last_run_at,
             last_run_id: raw.last_run_id,
+            last_outcome: raw.last_outcome,
             next_run_at: raw.next_run_at,
             created_at: raw.created_at,
             updated_at: raw.updated_at,

@@ -978,6 +978,7 @@ fn schedule(frequency: ScheduleFrequency) -> ReconciliationSchedule {
         enabled: true,
         last_run_at: Some(at("2026-11-17T02:00:00Z")),
         last_run_id: Some(id(1)),
+        last_outcome: Some("accepted".into()),
         next_run_at: Some(at("2026-11-24T02:00:00Z")),
         created_at: at("2026-11-01T00:00:00Z"),
         updated_at: Some(at("2026-11-02T00:00:00Z")),
@@ -1291,7 +1292,7 @@ fn queries_serialise_as_query_strings() {
     });
     query_string_shaped(&ConflictQuery {
         operation_id: Some(id(50)),
-        conflict_type: Some("stale_data".into()),
+        conflict_type: Some(dto::enums::ConflictType::StaleData),
         pending_only: Some(true),
         limit: Some(10),
         offset: Some(10),

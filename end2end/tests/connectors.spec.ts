@@ -1,4 +1,7 @@
-import { test, expect, signIn } from "./fixtures";
+import { test, expect, signIn, clearFaults } from "./fixtures";
+
+// Other specs need Corporate Directory online: put it back even when this one fails half-way.
+test.afterEach(async ({ request }) => clearFaults(request, "Corporate Directory"));
 
 test("an admin takes a directory offline and back through fault injection", async ({ page }) => {
   await signIn(page, "/connectors");

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 
 export { expect };
 
@@ -69,4 +69,41 @@ export async function signIn(page: Page, next = "/connectors/operations") {
 /** Waits until no live region of the page is re-rendering (after a filter change applied in place). */
 export async function settled(page: Page) {
   await expect(page.locator('[data-live-region][aria-busy="true"]')).toHaveCount(0);
+}
+
+/**
+ * The embedded engine's own API, beside the console (the test command fixes its address with ENGINE_BIND):
+ * for data a spec needs that no console page creates, and for putting back what a spec changed even when it
+ * failed half-way. Specs share one seeded database: each restores what it changes or uses data of its own.
+ */
+export const ENGINE = process.env.ENGINE_URL ?? "http://127.0.0.1:3100";
+
+/** Bearer and tenant headers of the demo admin, signed in at the engine. */
+export async function engineHeaders(request: APIRequestContext): Promise<Record<string, string>> {
+  const res = await request.post(`${ENGINE}/auth/login`, {
+    headers: { "X-Tenant-ID": TENANT },
+    data: { email: ADMIN.email, password: ADMIN.password },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return { Authorization: `Bearer ${(await res.json()).access_token}`, "X-Tenant-ID": TENANT };
+}
+
+/** The id of the demo connector called `name`. */
+export async function connectorId(request: APIRequestContext, headers: Record<string, string>, name: string) {
+  const body = await (await request.get(`${ENGINE}/connectors`, { headers })).json();
+  const list: { id: string; name: string }[] = Array.isArray(body) ? body : body.connectors;
+  const found = list.find((c) => c.name === name);
+  expect(found, `connector ${name}`).toBeTruthy();
+  return found!.id;
+}
+
+/** Puts a connector's injected faults back to none (online, no errors, no latency). */
+export async function clearFaults(request: APIRequestContext, name: string) {
+  const headers = await engineHeaders(request);
+  const id = await connectorId(request, headers, name);
+  const res = await request.put(`${ENGINE}/connectors/${id}/settings`, {
+    headers,
+    data: { offline: false, error_rate: 0, latency_ms: 0 },
+  });
+  expect(res.status(), await res.text()).toBe(200);
 }

@@ -1,4 +1,4 @@
-import { test, expect, signIn, hydrated, settled } from "./fixtures";
+import { test, expect, signIn, hydrated, settled, clearFaults } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 // Reconciliation as an admin does it, against the real server and the embedded engine's reconciler, on the
@@ -231,13 +231,16 @@ test("discrepancies selected across two pages are remediated together, a dry run
   await expect(page.getByText("No discrepancies match these filters.")).toBeVisible();
 });
 
-test("runs that cannot start say why; a slow run is deduped, paused, resumed and cancelled", async ({ page }) => {
+test("runs that cannot start say why; a slow run is deduped, paused, resumed and cancelled", async ({ page, request, pageErrors }) => {
+  // The refused remediation is a 409 answer, which the browser logs.
+  pageErrors.allow(/status of 409/);
   await signIn(page, `/connectors/${LEGACY_HR}/reconciliation`);
-  // Legacy HR is disabled: the start gate blocks it and says what to do.
+  // Legacy HR is disabled: the start gate blocks it and says what to do; there is no run to link to.
   await page.getByRole("button", { name: "Start run" }).click();
-  const outcome = page.getByRole("status").filter({ hasText: "Not started" });
-  await expect(outcome).toBeVisible();
-  await expect(outcome).toContainText("Next step:");
+  const outcome = page.locator('[data-outcome="blocked"]');
+  await expect(outcome).toContainText("Blocked: Legacy HR is disabled");
+  await expect(outcome).toContainText("Next step: enable the connector.");
+  await expect(outcome.getByRole("link")).toHaveCount(0);
 
   // Corporate Directory made slow (every call waits 10 s), so a run stays active long enough to act on it.
   await latency(page, 10_000);
@@ -247,10 +250,27 @@ test("runs that cannot start say why; a slow run is deduped, paused, resumed and
     await page.getByRole("button", { name: "Start run" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Run started." })).toBeVisible();
     // A second start of the same run while it is active: deduped, with a link to the one running.
+    const accepted = page.locator('[data-outcome="accepted"]');
+    const runHref = await accepted.getByRole("link", { name: "Follow the new run" }).getAttribute("href");
     await page.getByRole("button", { name: "Start run" }).click();
-    const deduped = page.getByRole("status").filter({ hasText: "Not started" });
-    await expect(deduped).toBeVisible();
-    await deduped.getByRole("link", { name: "Open the run already doing this" }).click();
+    const deduped = page.locator('[data-outcome="deduped"]');
+    await expect(deduped).toContainText("Already in progress:");
+    await expect(deduped.getByRole("link", { name: "Open the run already doing this" })).toHaveAttribute("href", runHref!);
+
+    // A remediation while the run holds the connector: scope busy, nothing changed.
+    await page.goto(`${BASE}/discrepancies?discrepancy_type=mismatch&resolution_status=pending`);
+    await hydrated(page);
+    const row = discrepancyRows(page).first();
+    const id = await row.getAttribute("data-discrepancy");
+    await row.getByRole("button", { name: "Remediate" }).click();
+    const dialog = page.getByRole("dialog", { name: /^Remediate: Mismatch of/ });
+    await dialog.getByLabel("Remediation").selectOption("update:xavyo_to_target");
+    await dialog.getByRole("button", { name: "Remediate", exact: true }).click();
+    await expect(page.getByText(/Connector busy: a reconciliation run holds this connector/).first()).toBeVisible();
+    await page.goto(`${BASE}/discrepancies?discrepancy_type=mismatch&resolution_status=pending`);
+    await expect(page.locator(`tr[data-discrepancy="${id}"]`)).toHaveCount(1);
+
+    await page.goto(runHref!);
     await hydrated(page);
 
     const status = page.getByLabel("Run status");
@@ -272,6 +292,7 @@ test("runs that cannot start say why; a slow run is deduped, paused, resumed and
     await expect(status).toHaveText("Cancelled");
     await expect(page.getByRole("group", { name: "Run actions" })).toHaveCount(0);
   } finally {
-    await latency(page, 0);
+    // Through the engine's API: the page may be what failed.
+    await clearFaults(request, "Corporate Directory");
   }
 });

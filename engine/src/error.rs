@@ -130,6 +130,7 @@ impl From<crate::queue::ActionError> for ApiError {
                 current_status: current.as_str().to_owned(),
                 message,
             },
+            ActionError::Refused(refusal) => refusal.into(),
             ActionError::Database(err) => err.into(),
         }
     }
@@ -137,7 +138,7 @@ impl From<crate::queue::ActionError> for ApiError {
 
 impl From<crate::store::StartRefusal> for ApiError {
     fn from(refusal: crate::store::StartRefusal) -> Self {
-        use crate::store::StartRefusal;
+        use crate::gate::{Existing, StartRefusal};
         match refusal {
             StartRefusal::Blocked {
                 reason_code,
@@ -151,7 +152,7 @@ impl From<crate::store::StartRefusal> for ApiError {
                     ..ErrorBody::new("blocked", message)
                 }),
             ),
-            StartRefusal::Deduped(run) => Self::Refused(
+            StartRefusal::Deduped(Existing::Run(run)) => Self::Refused(
                 StatusCode::CONFLICT,
                 Box::new(ErrorBody {
                     existing_run_id: Some(run.0),
@@ -161,16 +162,31 @@ impl From<crate::store::StartRefusal> for ApiError {
                     )
                 }),
             ),
-            StartRefusal::ScopeBusy(active) => Self::Refused(
+            StartRefusal::Deduped(Existing::Operation(op)) => Self::Refused(
                 StatusCode::CONFLICT,
                 Box::new(ErrorBody {
-                    active: Some(active),
+                    existing_operation_id: Some(op.0),
                     ..ErrorBody::new(
-                        "scope_busy",
-                        "another run holds this connector; nothing was started",
+                        "deduped",
+                        "an equivalent operation (same connector, account and type) is already queued; \
+                         nothing new was started",
                     )
                 }),
             ),
+            StartRefusal::ScopeBusy(active) => {
+                let message = match active.kind.as_str() {
+                    "remediation" => "a remediation is changing this connector's accounts right now; \
+                                      nothing was started",
+                    _ => "a reconciliation run holds this connector; nothing was started",
+                };
+                Self::Refused(
+                    StatusCode::CONFLICT,
+                    Box::new(ErrorBody {
+                        active: Some(active),
+                        ..ErrorBody::new("scope_busy", message)
+                    }),
+                )
+            }
         }
     }
 }
@@ -185,6 +201,7 @@ impl From<crate::reconcile::remedy::Refusal> for ApiError {
                 current_status: current.as_str().to_owned(),
                 message,
             },
+            Refusal::NotStarted(refusal) => refusal.into(),
             Refusal::Database(err) => err.into(),
         }
     }

@@ -7,8 +7,9 @@
 //!
 //! [`start`] opens and migrates the database and the directory connector's own database, seeds the demo data
 //! when asked (the `demo` module, behind the `demo` feature: through the real queue, worker and directory connector), starts the queue's
-//! workers ([`queue`]), binds and serves in a tokio task. [`Engine`] is the same without the listener: its
-//! [`Engine::router`] is driven with `oneshot` in tests.
+//! workers ([`queue`]), the reconciler ([`reconcile`]) and the scheduler ([`schedule`]), binds and serves in a
+//! tokio task. [`Engine`] is the same without the listener: its [`Engine::router`] is driven with `oneshot` in
+//! tests.
 //!
 //! The queue (see [`queue`] for the decisions, [`queue::lifecycle`] for the state machine):
 //!
@@ -19,6 +20,8 @@
 //! | GET | `/operations/stats?connector_id`, `/operations/dlq?connector_id&limit&offset` | statistics; dead letters as a list |
 //! | GET | `/operations/{id}`, `/operations/{id}/logs`, `/operations/{id}/attempts` | the operation (with `connector_name`), `{logs, operation_id}`, `{attempts, operation_id}` |
 //! | POST | `/operations/{id}/retry` (from failed, dead_letter), `/cancel` (from pending), `/resolve` `{resolution_notes?}` (from dead_letter) | 200 the operation; 409 `invalid_operation_state` with `current_status`, nothing changed |
+//! | GET | `/operations/conflicts?operation_id&conflict_type&pending_only&limit&offset`, `/operations/conflicts/{id}` | conflicts the worker detected (see [`conflicts`] and `specs/conflicts.md`), newest first; one conflict |
+//! | POST | `/operations/conflicts/{id}/resolve` `{outcome, notes?}` | the conflict, resolved; applied/merged release the held operation, superseded/rejected cancel it; 409 `invalid_operation_state` once resolved |
 //! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`), with its status; 404 otherwise |
 //!
 //! Reconciliation (see [`reconcile`] and `specs/reconciliation.md`), under `/connectors/{id}/reconciliation`:
@@ -32,6 +35,15 @@
 //! | POST | `/discrepancies/{did}/remediate` `{action, direction, identity_id?, dry_run?}` | the result; 400 naming the field for an action the type does not take; 409 when already settled |
 //! | POST | `/discrepancies/bulk-remediate` `{items, dry_run?}`, `/discrepancies/preview` `{discrepancy_ids}`, `/discrepancies/{did}/ignore` | per-item results with totals (1..=100 items); previews; 204 |
 //! | GET | `/actions?discrepancy_id&action_type&result&dry_run&limit&offset` | the audit log |
+//!
+//! Schedules and the trend (see [`schedule`] and `specs/schedules.md`):
+//!
+//! | method | path | answers |
+//! |---|---|---|
+//! | GET, PUT, DELETE | `/connectors/{id}/reconciliation/schedule` `{mode, frequency, day_of_week?, day_of_month?, hour_of_day, cron_expression?, enabled?}` | the schedule with its `next_run_at`; 404 when none; 400 naming the field; 204 on delete |
+//! | POST | `/connectors/{id}/reconciliation/schedule/enable`, `/disable` | 204 |
+//! | GET | `/reconciliation/schedules` | `{schedules}` with connector names |
+//! | GET | `/reconciliation/trend?connector_id&from&to` | one point per UTC day (default the last 30, at most 366), counts by type |
 //!
 //! Other tenants' ids answer 404; malformed ids 400 JSON; every route but login, refresh, logout and
 //! `/healthz` is admin-only.
@@ -48,13 +60,16 @@
 
 mod api;
 pub mod auth;
+pub mod conflicts;
 pub mod connector;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod demo_login;
 mod error;
+pub mod gate;
 pub mod queue;
 pub mod reconcile;
+pub mod schedule;
 mod state;
 pub mod store;
 pub mod throttle;
@@ -71,6 +86,7 @@ pub use demo_login::DemoLogin;
 pub use error::{ApiError, EngineError};
 pub use queue::{Queue, QueueConfig, RetryPolicy, Workers};
 pub use reconcile::{Reconciler, ReconcilerConfig, ReconcilerTask};
+pub use schedule::{Scheduler, SchedulerConfig, SchedulerTask};
 pub use state::AppState;
 pub use store::open_database;
 
@@ -124,6 +140,8 @@ pub struct Engine {
     directory: DirectoryStore,
     workers: Workers,
     reconciling: ReconcilerTask,
+    scheduler: Scheduler,
+    scheduling: SchedulerTask,
     demo: Option<DemoLogin>,
 }
 
@@ -155,11 +173,15 @@ impl Engine {
         };
         let workers = Workers::start(&queue);
         let reconciling = reconciler.start();
+        let scheduler = Scheduler::new(reconciler.clone(), SchedulerConfig::default());
+        let scheduling = scheduler.start();
         Ok(Self {
             state: AppState::new(queue, reconciler, &secret),
             directory,
             workers,
             reconciling,
+            scheduler,
+            scheduling,
             demo,
         })
     }
@@ -199,9 +221,15 @@ impl Engine {
         self.state.reconciler()
     }
 
+    /// The scheduler (its background task ticks every few seconds; tests tick it themselves too).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
     /// Stops the workers (each finishes its current operation and hands the rest back) and the reconciler
     /// (runs in progress stop at their next batch and go back to pending), and closes both databases.
     pub async fn shutdown(self) {
+        self.scheduling.stop().await;
         self.reconciling.stop().await;
         self.workers.stop().await;
         self.state.pool().close().await;
@@ -268,7 +296,8 @@ async fn seed_demo(
     ))
 }
 
-/// Opens the [`Engine`] (databases, demo seed when asked, workers), binds, and serves in a tokio task.
+/// Opens the [`Engine`] (databases, demo seed when asked, workers, reconciler, scheduler), binds, and serves in
+/// a tokio task.
 pub async fn start_with(
     config: EngineConfig,
     queue: QueueConfig,

@@ -174,6 +174,25 @@ wire_enum! {
     }
 }
 
+impl ConflictOutcome {
+    /// Whether the operation a conflict held goes on to run (applied, merged) rather than being cancelled
+    /// (superseded, rejected): the one rule, applied by the engine and explained by the console.
+    pub const fn releases_held(self) -> bool {
+        matches!(self, Self::Applied | Self::Merged)
+    }
+}
+
+wire_enum! {
+    /// Why two provisioning operations conflict (xavyo-idp's vocabulary; the engine's worker detects the first
+    /// two, the others come from outside the queue).
+    ConflictType, "conflict type" {
+        ConcurrentUpdate = "concurrent_update" => "Concurrent update",
+        MissingTarget = "missing_target" => "Missing target",
+        StaleData = "stale_data" => "Stale data",
+        ExternalChange = "external_change" => "External change",
+    }
+}
+
 wire_enum! {
     /// How often a reconciliation schedule fires.
     ScheduleFrequency, "schedule frequency" {
@@ -342,6 +361,7 @@ mod tests {
         round_trips(&RemediationDirection::ALL);
         round_trips(&ResolutionStatus::ALL);
         round_trips(&ConflictOutcome::ALL);
+        round_trips(&ConflictType::ALL);
         round_trips(&ScheduleFrequency::ALL);
         round_trips(&ReconciliationMode::ALL);
         round_trips(&ReconciliationRunStatus::ALL);

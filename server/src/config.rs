@@ -12,6 +12,10 @@ pub struct Config {
     /// SQLite file of the embedded engine.
     #[arg(long, env = "ENGINE_DATABASE", default_value = "data/engine.db")]
     pub engine_database: PathBuf,
+    /// Where the embedded engine listens: a loopback address (port 0 picks a free one). Tests fix it to
+    /// reach the engine's API beside the console.
+    #[arg(long, env = "ENGINE_BIND", default_value = "127.0.0.1:0", value_parser = parse_loopback)]
+    pub engine_bind: std::net::SocketAddr,
     /// Seed an empty engine database with demo data and print the demo login.
     #[arg(long, env = "DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub demo: bool,
@@ -35,6 +39,19 @@ pub struct Config {
 
 fn parse_public_url(url: &str) -> Result<app::ssr::PublicSite, String> {
     app::ssr::PublicSite::parse(url)
+}
+
+fn parse_loopback(addr: &str) -> Result<std::net::SocketAddr, String> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an address such as 127.0.0.1:8090"))?;
+    if addr.ip().is_loopback() {
+        Ok(addr)
+    } else {
+        Err(format!(
+            "{addr} is not a loopback address: the embedded engine is only served to this machine"
+        ))
+    }
 }
 
 impl Config {

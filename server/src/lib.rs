@@ -143,7 +143,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             }
             let engine = engine::start(engine::EngineConfig {
                 database_path: config.engine_database.clone(),
-                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                bind: config.engine_bind,
                 jwt_secret: config.engine_jwt_secret.clone(),
                 demo: config.demo,
                 ..engine::EngineConfig::default()
@@ -196,9 +196,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| StartError::Io { addr, source })?;
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|source| StartError::Io { addr, source })?;
     if let Some(engine) = engine {
         engine.shutdown().await;
     }

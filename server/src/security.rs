@@ -14,7 +14,11 @@ use crate::AppState;
 
 /// Refuses state-changing requests that do not come from a page of this site: `Origin` must be the
 /// configured public origin, or name the request's `Host` when none is configured (see [`PublicSite`]).
-pub async fn same_origin_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn same_origin_layer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -204,7 +208,11 @@ mod tests {
             // The client's own prefix before what our proxy appended is not believed.
             ("10.0.0.2", "1.2.3.4, 198.51.100.1", "198.51.100.1"),
             // Two of our proxies in a row.
-            ("10.0.0.2", "1.2.3.4, 198.51.100.1, 10.0.0.3", "198.51.100.1"),
+            (
+                "10.0.0.2",
+                "1.2.3.4, 198.51.100.1, 10.0.0.3",
+                "198.51.100.1",
+            ),
             ("10.0.0.2", "garbage", "10.0.0.2"),
         ];
         for (peer, forwarded, expected) in cases {

@@ -252,7 +252,10 @@ async fn behind_a_tls_proxy_the_public_url_decides() {
         assert!(!cookie.contains("Domain"), "{cookie}");
     }
     // The prefixed cookie is the session (sent by hand: the test client keeps no Secure cookie over http).
-    let session: Vec<&str> = cookies.iter().map(|c| c.split(';').next().unwrap()).collect();
+    let session: Vec<&str> = cookies
+        .iter()
+        .map(|c| c.split(';').next().unwrap())
+        .collect();
     let res = http
         .get(format!("{}/connectors/operations", c.base))
         .header(header::COOKIE, session.join("; "))
@@ -297,7 +300,11 @@ async fn upstream_down_is_a_clear_state() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = listener.local_addr().unwrap();
     drop(listener);
-    let addr = serve_console(&format!("http://{dead}"), app::ssr::PublicSite::unconfigured()).await;
+    let addr = serve_console(
+        &format!("http://{dead}"),
+        app::ssr::PublicSite::unconfigured(),
+    )
+    .await;
     let http = browser();
     let res = http.get(format!("{addr}/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -345,7 +352,8 @@ async fn demo_tokens(c: &Console) -> (ApiClient, dto::TokenPair) {
         email: c.demo.email.clone(),
         password: c.demo.password.clone(),
     };
-    let dto::LoginResponse::Tokens(tokens) = api.login(c.demo.tenant_id, &body, None).await.unwrap()
+    let dto::LoginResponse::Tokens(tokens) =
+        api.login(c.demo.tenant_id, &body, None).await.unwrap()
     else {
         panic!("the demo admin needs no second factor")
     };
@@ -649,6 +657,11 @@ async fn failed_sign_ins_count_against_the_browser_address_not_the_console() {
     let body = res.text().await.unwrap();
     assert!(body.contains("Too many failed sign-ins"), "{body}");
     // Another browser behind the same console is not locked out by it.
-    let res = attempt("198.51.100.4", c.demo.email.clone(), c.demo.password.clone()).await;
+    let res = attempt(
+        "198.51.100.4",
+        c.demo.email.clone(),
+        c.demo.password.clone(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }

@@ -1,12 +1,16 @@
 //! Server functions: each checks the session, makes one typed upstream call and returns the DTO.
 
+mod conflicts;
 mod connectors;
 mod operations;
 mod reconciliation;
+mod schedules;
 
+pub use conflicts::*;
 pub use connectors::*;
 pub use operations::*;
 pub use reconciliation::*;
+pub use schedules::*;
 
 use dto::{TenantId, UserId};
 use leptos::prelude::*;

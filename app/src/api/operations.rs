@@ -76,15 +76,27 @@ pub async fn dead_letters(filter: ConnectorFilter) -> Result<OperationList, AppE
         .map_err(ssr::upstream)
 }
 
-/// `POST /operations/{id}/retry`. Answers the operation's new status: the island that calls it needs no more (and every type
-/// an island decodes is code in the WASM).
-#[server(input = Json)]
-pub async fn retry_operation(id: OperationId) -> Result<OperationStatus, AppError> {
+/// `POST /operations/{id}/retry`, a start like a run: answers what came of it as the server-rendered
+/// [`StartOutcome`](crate::components::start_outcome::StartOutcome) (queued, or the start gate's refusal:
+/// the operation already doing it, or what blocks the connector and what to do). Other failures are errors.
+#[server]
+pub async fn retry_operation(id: OperationId) -> Result<String, AppError> {
+    use crate::components::start_outcome::{Outcome, StartOutcome};
     let (session, api) = ssr::require_admin().await?;
-    api.retry_operation(session.caller(), id)
-        .await
-        .map(|op| op.status)
-        .map_err(ssr::upstream)
+    let outcome = match api.retry_operation(session.caller(), id).await {
+        Ok(op) => Outcome::accepted(
+            "Operation queued for retry.",
+            Some((
+                format!("/connectors/operations/{}", op.id),
+                "Follow it".to_owned(),
+            )),
+        ),
+        Err(e) => match e.start_refused() {
+            Some(refused) => Outcome::refused(refused, None),
+            None => return Err(ssr::upstream(e)),
+        },
+    };
+    Ok(view! { <StartOutcome outcome/> }.to_html())
 }
 
 /// `POST /operations/{id}/cancel`. Answers the operation's new status: the island that calls it needs no more (and every type

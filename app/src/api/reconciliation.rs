@@ -437,8 +437,8 @@ pub async fn list_reconciliation_actions(
 // ---------------------------------------------------------------------------------------------------------------
 
 /// `POST /connectors/{id}/reconciliation/runs`. Answers what came of it as the server-rendered
-/// [`StartOutcomeNotice`](crate::components::reconciliation::StartOutcomeNotice): the new run, or the start
-/// gate's refusal with the run already doing it or what blocks the connector. Other failures are errors.
+/// [`StartOutcome`](crate::components::start_outcome::StartOutcome): the new run, or the start gate's refusal
+/// with the run already doing it or what blocks the connector. Other failures are errors.
 /// `dry_run` is a checkbox: absent means no.
 #[server]
 pub async fn start_reconciliation_run(
@@ -446,7 +446,7 @@ pub async fn start_reconciliation_run(
     mode: ReconciliationMode,
     dry_run: Option<bool>,
 ) -> Result<String, AppError> {
-    use crate::components::reconciliation::StartOutcomeNotice;
+    use crate::components::start_outcome::{Outcome, StartOutcome};
     let (session, api) = ssr::require_admin().await?;
     let body = dto::TriggerRun {
         mode,
@@ -456,13 +456,19 @@ pub async fn start_reconciliation_run(
         .start_reconciliation_run(session.caller(), connector_id, &body)
         .await
     {
-        Ok(run) => Ok(run.id),
+        Ok(run) => Outcome::accepted(
+            "Run started.",
+            Some((
+                format!("/connectors/{connector_id}/reconciliation/runs/{}", run.id),
+                "Follow the new run".to_owned(),
+            )),
+        ),
         Err(e) => match e.start_refused() {
-            Some(refused) => Err(refused),
+            Some(refused) => Outcome::refused(refused, Some(connector_id)),
             None => return Err(ssr::upstream(e)),
         },
     };
-    Ok(view! { <StartOutcomeNotice connector_id outcome/> }.to_html())
+    Ok(view! { <StartOutcome outcome/> }.to_html())
 }
 
 /// Cancels, pauses or resumes a run; answers its new status in a sentence. The run's current status is
@@ -489,7 +495,7 @@ pub async fn act_on_run(
             .await
             .map(|run| run.status),
     }
-    .map_err(ssr::upstream)?;
+    .map_err(|e| ssr::start_error(e, connector_id))?;
     Ok(format!("The run is now {}.", status.label().to_lowercase()))
 }
 
@@ -565,7 +571,7 @@ pub async fn remediate_discrepancy(
     let result = api
         .remediate_discrepancy(session.caller(), connector_id, id, &body)
         .await
-        .map_err(ssr::upstream)?;
+        .map_err(|e| ssr::start_error(e, connector_id))?;
     match ItemResult::from(result) {
         ItemResult {
             outcome: Outcome::Succeeded,
@@ -622,10 +628,21 @@ pub async fn bulk_remediate(
     let items = parse_picked(&picked).map_err(ssr::fail)?;
     let (action, direction) = parse_remedy(&remedy).map_err(ssr::fail)?;
     let body = check_bulk(&items, action, direction, dry_run).map_err(ssr::fail)?;
-    let answer = api
+    let answer = match api
         .bulk_remediate(session.caller(), connector_id, &body)
         .await
-        .map_err(ssr::upstream)?;
+    {
+        Ok(answer) => answer,
+        // Not started as a whole (a run holds the connector, or it is blocked): said in the dialog.
+        Err(e) => match e.start_refused() {
+            Some(refused) => {
+                use crate::components::start_outcome::{Outcome, StartOutcome};
+                let outcome = Outcome::refused(refused, Some(connector_id));
+                return Ok(view! { <StartOutcome outcome/> }.to_html());
+            }
+            None => return Err(ssr::upstream(e)),
+        },
+    };
     let results: Vec<ItemResult> = answer.results.into_iter().map(ItemResult::from).collect();
     Ok(view! { <BulkResults connector_id results dry_run picked remedy/> }.to_html())
 }

@@ -12,6 +12,9 @@
 //!   the selection; a toast counts them). An error shows in the form's `[data-problem]`, else in the answer's
 //!   element, else in a toast. Without the WASM, the form is an ordinary post that comes back to its page.
 //! - `[data-open-dialog=id]` opens a dialog, `[data-close]` closes the one around it.
+//! - A live check: when a field inside `[data-live=endpoint]` changes (typing pauses for 300 ms), the fields
+//!   of the form around it are sent to that server function, and its answer (server-rendered HTML) goes into
+//!   the element whose id is `data-live-answer`. Nothing is saved: the schedule form shows its next runs so.
 //! - The selection: row boxes `input[data-select="<id>:<anything>"]` (compared by id, sent as they are) and
 //!   the page's box `input[data-select-page]`; a shift-click selects the range from the last box clicked; at
 //!   most [`dto::MAX_BULK_ITEMS`]. It is kept in `sessionStorage` under the key `[data-selection-key]` names
@@ -248,6 +251,12 @@ mod browser {
             }
             // It serves the page for as long as the page is shown.
             handler.forget();
+            let checking = Closure::<dyn FnMut(web_sys::Event)>::new(live_check);
+            for event in ["input", "change"] {
+                let _ =
+                    root.add_event_listener_with_callback(event, checking.as_ref().unchecked_ref());
+            }
+            checking.forget();
         }
         if let Some(key) = selection_key(&root) {
             commit(&root, &key, &selection(&key));
@@ -289,6 +298,48 @@ mod browser {
                 commit(&root, &key, &[]);
             }
         }
+    }
+
+    // --- Live checks --------------------------------------------------------------------------------------
+
+    /// A field of a `[data-live]` part changed: after a 300 ms pause with no newer change, sends its form to
+    /// the live endpoint and shows the answer.
+    fn live_check(ev: web_sys::Event) {
+        let Some(live) = target_of(&ev).and_then(|t| closest(&t, "[data-live]")) else {
+            return;
+        };
+        let Some(form) = closest(&live, "form") else {
+            return;
+        };
+        let turn = attr(&live, "data-live-turn").parse::<u32>().unwrap_or(0) + 1;
+        let _ = live.set_attribute("data-live-turn", &turn.to_string());
+        leptos::task::spawn_local(async move {
+            let pause = js_sys::Promise::new(&mut |resolve, _| {
+                let _ =
+                    window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 300);
+            });
+            let _ = JsFuture::from(pause).await;
+            if attr(&live, "data-live-turn") != turn.to_string() {
+                return;
+            }
+            let Ok(fields) = web_sys::FormData::new_with_form(
+                form.unchecked_ref::<HtmlFormElement>(),
+            )
+            .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data)) else {
+                return;
+            };
+            let reply = post(&attr(&live, "data-live"), &fields).await;
+            if attr(&live, "data-live-turn") != turn.to_string() {
+                return;
+            }
+            if let Some(answer) = by_id(&attr(&live, "data-live-answer")) {
+                match reply {
+                    // HTML that the server's own components rendered (escaped there, like every page).
+                    Ok(html) => answer.set_inner_html(&html),
+                    Err(e) => answer.set_text_content(Some(&format!("Could not check: {e}"))),
+                }
+            }
+        });
     }
 
     // --- Sending a form -----------------------------------------------------------------------------------
@@ -391,6 +442,10 @@ mod browser {
                 return;
             }
         };
+        // A problem shown by an earlier try is settled now.
+        for p in all(form, "[data-problem]") {
+            flag(&p, "hidden", true);
+        }
         if then("select") {
             apply(root, text.split(','), true);
             return;

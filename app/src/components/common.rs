@@ -53,6 +53,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotFound(_) => ("Not found", "It may have been deleted, or it belongs to another tenant."),
         AppError::Validation { .. } => ("Invalid request", "Correct the value and try again."),
         AppError::Conflict { .. } => ("Conflict", "The data changed in the meantime; the view shows its current state."),
+        AppError::NotStarted { .. } => ("Not started", "Nothing was queued; the message says why and what to do."),
         AppError::Unavailable(_) => (
             "Provisioning service unavailable",
             "The console cannot reach the provisioning service right now. Try again in a moment.",

@@ -10,11 +10,14 @@ use crate::api::{current_user, Logout, SignedInUser};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
-/// The sidebar: only pages that exist (conflicts join when their page is built).
-const NAV: [(&str, &str); 4] = [
+/// The sidebar: only pages that exist.
+const NAV: [(&str, &str); 7] = [
     ("/connectors/operations", "Operations"),
     ("/connectors/operations/dlq", "Dead letter queue"),
     ("/connectors/reconciliation", "Reconciliation"),
+    ("/connectors/reconciliation/schedules", "Schedules"),
+    ("/connectors/reconciliation/trend", "Discrepancy trend"),
+    ("/connectors/conflicts", "Conflicts"),
     ("/connectors", "Connectors"),
 ];
 
@@ -122,6 +125,8 @@ mod tests {
             ("/connectors/operations", "/connectors/operations"),
             ("/connectors/operations/0b1c", "/connectors/operations"),
             ("/connectors/operations/dlq", "/connectors/operations/dlq"),
+            ("/connectors/conflicts", "/connectors/conflicts"),
+            ("/connectors/conflicts/3e4f", "/connectors/conflicts"),
             ("/connectors", "/connectors"),
             ("/connectors/reconciliation", "/connectors/reconciliation"),
             (
@@ -135,6 +140,18 @@ mod tests {
             (
                 "/connectors/0b1c/reconciliation/discrepancies",
                 "/connectors/reconciliation",
+            ),
+            (
+                "/connectors/0b1c/reconciliation/schedule",
+                "/connectors/reconciliation",
+            ),
+            (
+                "/connectors/reconciliation/schedules",
+                "/connectors/reconciliation/schedules",
+            ),
+            (
+                "/connectors/reconciliation/trend",
+                "/connectors/reconciliation/trend",
             ),
         ] {
             assert_eq!(nav_entry(path), Some(entry), "{path}");

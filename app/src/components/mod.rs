@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod common;
+pub mod conflicts;
 pub mod connector_settings;
 pub mod dialog;
 pub mod json_tree;
@@ -10,4 +11,6 @@ pub mod live;
 pub mod operation_actions;
 pub mod operations;
 pub mod reconciliation;
+pub mod schedules;
+pub mod start_outcome;
 pub mod toasts;

@@ -1,4 +1,6 @@
-//! Retry / Cancel / Resolve, offered only where the operation's status allows them.
+//! Retry / Cancel / Resolve, offered only where the operation's status allows them. Retry is a start: a
+//! server-rendered command whose answer is the start gate's outcome ([`RetryCommand`]); cancel and resolve ask
+//! first, in the island's dialogs.
 
 use dto::{
     enums::{OperationAction, OperationStatus},
@@ -6,8 +8,9 @@ use dto::{
 };
 use leptos::prelude::*;
 
-use crate::api::{CancelOperation, ResolveOperation, RetryOperation};
+use crate::api::{CancelOperation, ResolveOperation};
 use crate::components::{
+    commands::{CommandForm, Hidden},
     dialog::{ConfirmButton, ResolveButton},
     live::request_refresh,
     toasts::{toast, ToastKind},
@@ -43,28 +46,14 @@ pub fn OperationActionButtons(
     status: OperationStatus,
     subject: String,
 ) -> impl IntoView {
-    let retry = ServerAction::<RetryOperation>::new();
     let cancel = ServerAction::<CancelOperation>::new();
     let resolve = ServerAction::<ResolveOperation>::new();
-    report(retry.value().into(), "Operation queued for retry.");
     report(cancel.value().into(), "Operation cancelled.");
     report(resolve.value().into(), "Operation resolved.");
-    let busy = Signal::derive(move || {
-        retry.pending().get() || cancel.pending().get() || resolve.pending().get()
-    });
+    let busy = Signal::derive(move || cancel.pending().get() || resolve.pending().get());
 
     view! {
         <div class="flex flex-wrap gap-2" role="group" aria-label="Operation actions">
-            {status.allows(OperationAction::Retry).then(|| view! {
-                <button
-                    type="button"
-                    class="rounded bg-slate-900 px-3 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50"
-                    disabled=move || busy.get()
-                    on:click=move |_| { retry.dispatch(RetryOperation { id }); }
-                >
-                    "Retry"
-                </button>
-            })}
             {status.allows(OperationAction::Cancel).then(|| view! {
                 <ConfirmButton
                     label="Cancel"
@@ -84,5 +73,53 @@ pub fn OperationActionButtons(
                 />
             })}
         </div>
+    }
+}
+
+/// The Retry button of an operation whose status allows it (nothing otherwise); what came of it shows in the
+/// page's element `answer` (a `role="status"` region).
+#[component]
+pub fn RetryCommand(
+    id: OperationId,
+    status: OperationStatus,
+    answer: &'static str,
+) -> impl IntoView {
+    use leptos::server_fn::ServerFn;
+    status.allows(OperationAction::Retry).then(|| {
+        view! {
+            <CommandForm endpoint=crate::api::RetryOperation::PATH answer=answer then="refresh"
+                aria_label="Retry the operation">
+                <Hidden name="id" value=id.to_string()/>
+                <button type="submit"
+                    class="rounded bg-slate-900 px-3 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50">
+                    "Retry"
+                </button>
+            </CommandForm>
+        }
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_is_offered_only_where_the_status_allows_it() {
+        let id: OperationId = "00000000-0000-4000-8000-0000000000f1".parse().unwrap();
+        for status in OperationStatus::ALL {
+            let html = Owner::new().with(|| {
+                view! { <RetryCommand id status=status answer="retry-outcome"/> }.to_html()
+            });
+            let offered = html.contains(">Retry</button>");
+            assert_eq!(
+                offered,
+                status.allows(OperationAction::Retry),
+                "{status:?}: {html}"
+            );
+            if offered {
+                assert!(html.contains(r#"data-answer="retry-outcome""#), "{html}");
+                assert!(html.contains(&id.to_string()), "{html}");
+            }
+        }
     }
 }

@@ -198,54 +198,6 @@ pub fn StartRunForm(connector_id: ConnectorId) -> impl IntoView {
     }
 }
 
-/// What came of a start: the new run, or why nothing started (the run already doing it, the work holding the
-/// connector, or what blocks the connector and what to do about it). Only a server function renders it.
-#[cfg(feature = "ssr")]
-#[component]
-pub fn StartOutcomeNotice(
-    connector_id: ConnectorId,
-    outcome: Result<RunId, client::StartRefused>,
-) -> impl IntoView {
-    use client::StartRefused;
-    let run_href =
-        move |run: RunId| format!("/connectors/{connector_id}/reconciliation/runs/{run}");
-    let (message, next_step, link) = match outcome {
-        Ok(run) => {
-            return view! {
-                <p class="text-emerald-900">
-                    "Run started. "<a class="font-medium underline" href=run_href(run)>"Follow the new run"</a>
-                </p>
-            }
-            .into_any()
-        }
-        Err(StartRefused::Deduped { message, run, operation }) => {
-            let link = match (run, operation) {
-                (Some(run), _) => Some((run_href(run), "Open the run already doing this")),
-                (None, Some(op)) => Some((format!("/connectors/operations/{op}"), "Open the operation already doing this")),
-                (None, None) => None,
-            };
-            (message, None, link)
-        }
-        Err(StartRefused::ScopeBusy { message, run, operation }) => {
-            let link = match (run, operation) {
-                (Some(run), _) => Some((run_href(run), "Open the run holding the connector")),
-                (None, Some(op)) => Some((format!("/connectors/operations/{op}"), "Open the operation holding the connector")),
-                (None, None) => None,
-            };
-            (message, None, link)
-        }
-        Err(StartRefused::Blocked { message, next_step, .. }) => (message, next_step, None),
-    };
-    view! {
-        <div class="text-amber-900">
-            <p><span class="font-medium">"Not started: "</span>{message}</p>
-            {next_step.map(|step| view! { <p>"Next step: "{step}</p> })}
-            {link.map(|(href, text)| view! { <a class="font-medium underline" href=href>{text}</a> })}
-        </div>
-    }
-    .into_any()
-}
-
 /// Pause, resume and cancel (after a confirmation), each offered only where the run's `status` allows it.
 #[component]
 pub fn RunActions(
@@ -699,7 +651,6 @@ mod render_tests {
     //! The controls as the server renders them: only what the shared rules allow is offered, and data is
     //! escaped (these fragments are also put in place by the browser).
     use super::*;
-    use client::StartRefused;
 
     fn id<T: std::str::FromStr>(n: u128) -> T
     where
@@ -761,42 +712,6 @@ mod render_tests {
             orphan.contains("delete:xavyo_to_target") && orphan.contains("link:target_to_xavyo")
         );
         assert!(orphan.contains("name=\"identity_id\""));
-    }
-
-    #[test]
-    fn a_start_says_what_came_of_it_and_links_to_the_run() {
-        let run: RunId = id(9);
-        let started = html(|| view! { <StartOutcomeNotice connector_id=id(1) outcome=Ok(run)/> });
-        assert!(
-            started.contains(&format!("/reconciliation/runs/{run}"))
-                && started.contains("Run started.")
-        );
-        let deduped = html(|| {
-            let outcome = Err(StartRefused::Deduped {
-                message: "already going".into(),
-                run: Some(run),
-                operation: None,
-            });
-            view! { <StartOutcomeNotice connector_id=id(1) outcome/> }
-        });
-        assert!(
-            deduped.contains("Open the run already doing this")
-                && deduped.contains(&run.to_string())
-        );
-        let blocked = html(|| {
-            let outcome = Err(StartRefused::Blocked {
-                message: "Legacy HR is disabled".into(),
-                reason_code: Some("connector_disabled".into()),
-                next_step: Some("Enable it first.".into()),
-            });
-            view! { <StartOutcomeNotice connector_id=id(1) outcome/> }
-        });
-        assert!(
-            blocked.contains("Legacy HR is disabled")
-                && blocked.contains("Next step: ")
-                && blocked.contains("Enable it first.")
-        );
-        assert!(!blocked.contains("href"));
     }
 
     #[test]

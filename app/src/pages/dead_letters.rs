@@ -11,7 +11,7 @@ use crate::api::{dead_letters, list_connectors};
 use crate::components::{
     common::{AutoSubmit, ConnectorSelect, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     live::LiveRegion,
-    operation_actions::OperationActionButtons,
+    operation_actions::{OperationActionButtons, RetryCommand},
     operations::connector_label,
 };
 use crate::params::{dead_letter_filter, with_params};
@@ -59,6 +59,7 @@ pub fn DeadLettersPage() -> impl IntoView {
             })
             }}
         </Transition>
+        <div id="retry-outcome" role="status" class="mb-3 empty:hidden"></div>
         <LiveRegion id="dead-letters">
         <Transition fallback=|| view! { <Loading what="dead letters"/> }>
             {move || Suspend::new(async move {
@@ -122,7 +123,12 @@ fn DeadLetterTable(
                                 <td class="px-3 py-2 text-rose-900">{op.error_message.clone().unwrap_or_else(|| "no error recorded".to_owned())}</td>
                                 <td class="px-3 py-2 text-right">{format!("{}/{}", op.retry_count, op.max_retries)}</td>
                                 <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.updated_at/></td>
-                                <td class="min-w-44 px-3 py-2"><OperationActionButtons id=op.id status=op.status subject/></td>
+                                <td class="min-w-44 px-3 py-2">
+                                    <div class="flex flex-wrap gap-2">
+                                        <RetryCommand id=op.id status=op.status answer="retry-outcome"/>
+                                        <OperationActionButtons id=op.id status=op.status subject/>
+                                    </div>
+                                </td>
                             </tr>
                         }
                     }).collect_view()}

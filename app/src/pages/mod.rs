@@ -1,5 +1,7 @@
 //! One module per page (route).
 
+pub mod conflict_detail;
+pub mod conflicts;
 pub mod connectors;
 pub mod dead_letters;
 pub mod errors;

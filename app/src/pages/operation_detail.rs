@@ -10,7 +10,7 @@ use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     json_tree::JsonTree,
     live::{LiveRegion, PollEvery},
-    operation_actions::OperationActionButtons,
+    operation_actions::{OperationActionButtons, RetryCommand},
     operations::OperationStatusBadge,
 };
 use crate::error::AppError;
@@ -66,6 +66,8 @@ pub fn OperationDetailPage() -> impl IntoView {
                 let attempts = attempts.await;
                 let logs = logs.await;
                 view! {
+                    // Outside the live region: what came of a retry stays while the detail re-renders.
+                    <div id="retry-outcome" role="status" class="mb-3 empty:hidden"></div>
                     <LiveRegion id="operation">
                         {(!op.status.is_settled()).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
                         <Detail op connector_name attempts logs/>
@@ -129,6 +131,7 @@ fn Detail(
             </div>
             <div class="flex items-center gap-3">
                 <span aria-label="Status"><OperationStatusBadge status=op.status/></span>
+                <RetryCommand id=op.id status=op.status answer="retry-outcome"/>
                 <OperationActionButtons id=op.id status=op.status subject/>
             </div>
         </header>

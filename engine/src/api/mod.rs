@@ -2,10 +2,12 @@
 
 mod auth;
 mod body;
+mod conflicts;
 mod connectors;
 mod operations;
 mod params;
 mod reconciliation;
+mod schedules;
 
 use std::time::Instant;
 
@@ -87,12 +89,34 @@ pub fn router(state: AppState) -> Router {
             get(reconciliation::actions),
         )
         .route(
+            "/connectors/{id}/reconciliation/schedule",
+            get(schedules::get)
+                .put(schedules::put)
+                .delete(schedules::delete),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/schedule/enable",
+            post(schedules::enable),
+        )
+        .route(
+            "/connectors/{id}/reconciliation/schedule/disable",
+            post(schedules::disable),
+        )
+        .route("/reconciliation/schedules", get(schedules::list))
+        .route("/reconciliation/trend", get(schedules::trend))
+        .route(
             "/operations",
             get(operations::list).post(operations::create),
         )
         // Static segments win over `{id}` in axum's router, whatever the order here.
         .route("/operations/stats", get(operations::stats))
         .route("/operations/dlq", get(operations::dead_letters))
+        .route("/operations/conflicts", get(conflicts::list))
+        .route("/operations/conflicts/{id}", get(conflicts::get))
+        .route(
+            "/operations/conflicts/{id}/resolve",
+            post(conflicts::resolve),
+        )
         .route("/operations/{id}", get(operations::get))
         .route("/operations/{id}/logs", get(operations::logs))
         .route("/operations/{id}/attempts", get(operations::attempts))

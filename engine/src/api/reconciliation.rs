@@ -135,6 +135,7 @@ async fn change(
             Ok(*run)
         }
         RunChange::NotFound => Err(ApiError::NotFound(format!("run {run} not found"))),
+        RunChange::Gated(refusal) => Err(refusal.into()),
         RunChange::Refused(current) => {
             let allowed: Vec<&str> = ReconciliationRunStatus::ALL
                 .iter()

@@ -1,8 +1,9 @@
 //! The `--demo` data: two tenants with their accounts, connectors, identities and directory accounts
 //! ([`Setup`]); a month of provisioning produced by the real queue ([`Plan`]: operations enqueued through the
 //! same function as `POST /operations`, run by a worker through the directory connector with injected faults,
-//! cancelled and resolved through the admin actions); reconciliation runs by the real reconciler over the
-//! drifted directory, with remediations through the real remediation path ([`reconcile`]); and the conflicts
+//! cancelled and resolved through the admin actions); reconciliation schedules saved as the API saves them and
+//! fired by the real scheduler, runs by the real reconciler over the drifted directory, with remediations
+//! through the real remediation path ([`reconcile`]); and the conflicts
 //! between operations ([`History`]).
 //!
 //! Everything comes from one seeded RNG, and the directory's injected faults are drawn from each attempt's
@@ -12,6 +13,7 @@
 mod history;
 mod operations;
 mod reconcile;
+mod schedules;
 mod setup;
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,14 +25,11 @@ pub use operations::{Plan, Planned, Step};
 
 use crate::{
     auth,
-    DemoLogin,
     connector::{DirectoryStore, NewAccount},
     queue::{lifecycle, Queue, Worker},
     reconcile::Reconciler,
-    store::{
-        self, Mapping, NewConflict, NewConnector, NewIdentity, NewSchedule, NewTenant, NewUser,
-    },
-    EngineError,
+    store::{self, Mapping, NewConnector, NewIdentity, NewTenant, NewUser},
+    DemoLogin, EngineError,
 };
 
 /// "Demo Corp", the tenant the console logs in to.
@@ -133,9 +132,6 @@ pub async fn seed(
     for identity in &setup.identities {
         store::insert_identity(&mut tx, identity).await?;
     }
-    for schedule in &setup.schedules {
-        store::insert_schedule(&mut tx, schedule).await?;
-    }
     for connector in &setup.connectors {
         store::set_mappings(&mut tx, connector.id, &setup.mappings).await?;
     }
@@ -162,12 +158,7 @@ pub async fn seed(
 
     let runs = reconcile::play(reconciler, directory, setup, now).await?;
 
-    let history = &data.history;
-    let mut tx = pool.begin().await?;
-    for conflict in &history.conflicts {
-        store::insert_conflict(&mut tx, conflict).await?;
-    }
-    tx.commit().await?;
+    history::play(queue, setup, &data.history.conflicts).await?;
     tracing::info!(operations = spans.len(), runs, "demo data seeded");
     Ok(())
 }
@@ -271,7 +262,7 @@ pub struct PasswordHashes {
 
 /// The whole demo data set, before it is stored.
 pub struct DemoData {
-    /// Tenants, accounts, connectors, identities, directory accounts and schedules.
+    /// Tenants, accounts, connectors, identities and directory accounts.
     pub setup: Setup,
     /// The operations and what happens to them, to play through the queue.
     pub plan: Plan,
@@ -307,14 +298,12 @@ pub struct Setup {
     pub links: Vec<(TenantId, ConnectorId, UserId, String)>,
     /// Every connector's attribute mapping.
     pub mappings: Vec<Mapping>,
-    /// Corporate Directory's daily 02:00 run.
-    pub schedules: Vec<NewSchedule>,
 }
 
 /// The conflicts between operations.
 pub struct History {
-    /// Conflicts between operations of the plan, pending and resolved.
-    pub conflicts: Vec<NewConflict>,
+    /// Pairs of operations the worker finds in conflict, some resolved by the admin.
+    pub conflicts: Vec<history::ConflictPair>,
 }
 
 /// Builds the demo data set for `now` without touching a database.
@@ -322,7 +311,9 @@ pub fn build(now: DateTime<Utc>, hashes: &PasswordHashes) -> DemoData {
     let mut rng = StdRng::seed_from_u64(SEED);
     let setup = setup::setup(&mut rng, now, hashes);
     let plan = operations::plan(&mut rng, &setup);
-    let history = history::history(&mut rng, now, &plan);
+    let history = History {
+        conflicts: history::pairs(&mut rng),
+    };
     DemoData {
         setup,
         plan,
@@ -405,14 +396,14 @@ mod tests {
     #[test]
     fn the_world_is_consistent() {
         let data = data();
-        assert_eq!(data.history.conflicts.len(), 4);
+        assert_eq!(data.history.conflicts.len(), 5);
         assert_eq!(
             data.history
                 .conflicts
                 .iter()
-                .filter(|c| c.outcome.is_some())
+                .filter(|c| c.resolution.is_some())
                 .count(),
-            2
+            3
         );
         // The directory holds one account per (connector, uid), late ones included.
         let mut seen = BTreeMap::new();

@@ -1,14 +1,16 @@
 //! The demo's reconciliation history, produced by the real reconciler and the real remediation path over the
-//! drifted directory of [`super::setup`]: Corporate Directory's scheduled full run (which links the one
-//! unlinked account it finds), the admin's remediations after it (an update, a create, two ignores), new
-//! accounts appearing in the target, and a dry run that finds what is left. Other Corp gets a run too (for
-//! the isolation checks). Times are moved back afterwards, as for the operations.
+//! drifted directory of [`super::setup`]: Corporate Directory's full run fired by its schedule (see
+//! [`super::schedules`]; it links the one unlinked account it finds), the admin's remediations after it (an
+//! update, a create, two ignores), new accounts appearing in the target, and a dry run that finds what is
+//! left. Other Corp gets a run too (for the isolation checks). Times are moved back afterwards, as for the
+//! operations.
 
 use chrono::{DateTime, Duration, Utc};
 use dto::{ConnectorId, DiscrepancyId, RunId, TenantId, UserId};
 use enums::{DiscrepancyType, ReconciliationMode, RemediationAction, RemediationDirection};
 
 use super::{
+    schedules,
     setup::{drift, scheduled_run_start},
     Setup, CORPORATE_DIRECTORY, DEMO_ADMIN, DEMO_TENANT, OTHER_ADMIN, OTHER_DIRECTORY,
     OTHER_TENANT,
@@ -26,21 +28,21 @@ fn failed(what: &str, err: impl std::fmt::Debug) -> EngineError {
     EngineError::Demo(format!("{what}: {err:?}"))
 }
 
-/// Admits a run and executes it to its end.
+/// Admits an admin's run and executes it to its end.
 async fn run(
     reconciler: &Reconciler,
     tenant: TenantId,
     connector: ConnectorId,
     dry_run: bool,
-    by: Option<UserId>,
+    by: UserId,
 ) -> Result<RunId, EngineError> {
     let request = RunRequest {
         tenant_id: tenant,
         connector_id: connector,
         mode: ReconciliationMode::Full,
         dry_run,
-        created_by: by,
-        scheduled: by.is_none(),
+        created_by: Some(by),
+        scheduled: false,
     };
     let run = reconciler
         .admit(request)
@@ -99,8 +101,9 @@ pub(super) async fn play(
     };
     let cd = CORPORATE_DIRECTORY;
 
-    // The nightly run finds everything the setup drifted.
-    let first = run(reconciler, DEMO_TENANT, cd, false, None).await?;
+    // The nightly run, started by Corporate Directory's schedule, finds everything the setup drifted.
+    let first = schedules::play(reconciler, now).await?;
+    reconciler.drain(OWNER).await?;
 
     // The admin remediates some of it the morning after.
     let remediate = |id, action, direction| {
@@ -183,14 +186,14 @@ pub(super) async fn play(
         .map(|a| (a.connector_id, a.account.clone()))
         .collect();
     directory.insert_accounts(&late).await?;
-    let second = run(reconciler, DEMO_TENANT, cd, true, Some(DEMO_ADMIN)).await?;
+    let second = run(reconciler, DEMO_TENANT, cd, true, DEMO_ADMIN).await?;
 
     let other = run(
         reconciler,
         OTHER_TENANT,
         OTHER_DIRECTORY,
         false,
-        Some(OTHER_ADMIN),
+        OTHER_ADMIN,
     )
     .await?;
 

@@ -73,6 +73,9 @@ pub enum ActionError {
         /// Why, naming the status (and who resolved it, when resolved).
         message: String,
     },
+    /// The start gate did not admit the retry (blocked or deduped); nothing changed.
+    #[error("not started: {0:?}")]
+    Refused(crate::gate::StartRefusal),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -273,6 +276,7 @@ impl Queue {
         match store::apply_admin_change(self.pool(), tenant, id, &change, step, Utc::now()).await? {
             AdminOutcome::Applied(op) => Ok(*op),
             AdminOutcome::NotFound => Err(ActionError::NotFound),
+            AdminOutcome::Gated(refusal) => Err(ActionError::Refused(refusal)),
             AdminOutcome::Refused(state) => Err(ActionError::InvalidState {
                 current: state.status,
                 message: refusal(event, &state),

@@ -23,7 +23,8 @@ use super::{
     Queue, RetryPolicy,
 };
 use crate::{
-    connector::{uid_from_email, Call, Connector, ConnectorError, ErrorClass, NewAccount},
+    conflicts::target_key,
+    connector::{Call, Connector, ConnectorError, ErrorClass, NewAccount},
     store::{self, ClaimedOperation, ConnectorState, LogLevel, NewLog, Settled},
 };
 
@@ -478,27 +479,18 @@ async fn execute(
             "the payload must be a JSON object",
         ));
     };
-    let from_payload = |key: &str| {
-        payload
-            .get(key)
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
     let mut attributes = payload.clone();
     attributes.remove("uid");
-    let uid = op.target_uid.clone().or_else(|| from_payload("uid"));
+    // The same rule that tells which account two operations share (conflict detection).
+    let uid = target_key(op.operation_type, op.target_uid.as_deref(), &op.payload);
     match op.operation_type {
         OperationType::Create => {
-            let uid = uid
-                .or_else(|| from_payload("email").and_then(|e| uid_from_email(&e)))
-                .ok_or_else(|| {
-                    ConnectorError::permanent(
-                        "INVALID_PAYLOAD",
-                        "a create needs a target_uid, or a uid or an email in its payload",
-                    )
-                })?;
+            let uid = uid.ok_or_else(|| {
+                ConnectorError::permanent(
+                    "INVALID_PAYLOAD",
+                    "a create needs a target_uid, or a uid or an email in its payload",
+                )
+            })?;
             let account = NewAccount {
                 uid,
                 object_class: op.object_class.clone(),

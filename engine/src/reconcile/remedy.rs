@@ -16,6 +16,7 @@ use crate::{
     connector::{
         uid_from_email, Account, Attributes, Call, Connector, ConnectorTarget, NewAccount,
     },
+    gate,
     store::{self, Identity, Mapping},
 };
 
@@ -38,6 +39,8 @@ pub enum Refusal {
         /// For people.
         message: String,
     },
+    /// The start gate did not admit it (the connector is blocked, or a run holds it); nothing changed.
+    NotStarted(crate::gate::StartRefusal),
     /// The database failed.
     Database(sqlx::Error),
 }
@@ -543,6 +546,16 @@ impl Reconciler {
                 skipped: false,
                 reason: None,
             };
+        if !dry_run {
+            // Answer a refused start at once, before planning calls the connector (the claim below checks
+            // again, in its transaction: this one only spares the wait).
+            let mut conn = self.pool().acquire().await?;
+            if let Some(state) = store::connector_state(&mut conn, t.tenant, t.target.id).await? {
+                if let Err(refusal) = gate::remediation(&mut conn, &state).await? {
+                    return Err(Refusal::NotStarted(refusal));
+                }
+            }
+        }
         let now = Utc::now();
         let plan = match self.plan(t, d, &ask, link_to).await {
             Ok(plan) => plan,
@@ -575,9 +588,20 @@ impl Reconciler {
             .await?;
             return Ok(result(true, None, Some(plan.changes)));
         }
-        let mut conn = self.pool().acquire().await?;
+        // The gate and the claim in one write transaction: a run cannot start between them, and none can
+        // start until the remediation is over (it is in flight).
+        let mut tx = store::begin_write(self.pool()).await?;
+        let Some(state) = store::connector_state(&mut tx, t.tenant, t.target.id).await? else {
+            return Err(Refusal::NotFound(format!(
+                "connector {} not found",
+                t.target.id
+            )));
+        };
+        if let Err(refusal) = gate::remediation(&mut tx, &state).await? {
+            return Err(Refusal::NotStarted(refusal));
+        }
         let claimed = store::settle_discrepancy(
-            &mut conn,
+            &mut tx,
             d.id,
             ResolutionStatus::Resolved,
             Some(ask.action),
@@ -585,14 +609,19 @@ impl Reconciler {
             now,
         )
         .await?;
-        drop(conn);
+        if claimed {
+            gate::remediation_started(&mut tx, t.target.id, d.id, now).await?;
+        }
+        tx.commit().await?;
         if !claimed {
             let now_settled = store::get_discrepancy(self.pool(), t.tenant, t.target.id, d.id)
                 .await?
                 .unwrap_or_else(|| d.clone());
             return Err(settled(&now_settled));
         }
-        match self.apply(t, d, &plan).await {
+        let applied = self.apply(t, d, &plan).await;
+        gate::remediation_done(self.pool(), d.id).await?;
+        match applied {
             Ok(()) => {
                 self.audit(
                     t,
@@ -639,6 +668,17 @@ impl Reconciler {
             message: body.message,
         })?;
         let t = self.target(tenant, connector).await?;
+        if !request.dry_run {
+            // Refused as a whole when the connector cannot take work now (each item is gated again when it
+            // is claimed: a run started half-way skips the rest).
+            let mut tx = store::begin_write(self.pool()).await?;
+            if let Some(state) = store::connector_state(&mut tx, tenant, connector).await? {
+                if let Err(refusal) = gate::remediation(&mut tx, &state).await? {
+                    return Err(Refusal::NotStarted(refusal));
+                }
+            }
+            tx.rollback().await?;
+        }
         let mut results = Vec::with_capacity(request.items.len());
         for item in &request.items {
             results.push(self.bulk_item(&t, item, request.dry_run, by).await?);
@@ -689,6 +729,9 @@ impl Reconciler {
         Ok(match outcome {
             Ok(result) => result,
             Err(Refusal::Settled { message, .. }) => answer(false, None, true, Some(message)),
+            Err(Refusal::NotStarted(refusal)) => {
+                answer(false, None, true, Some(gate::describe(&refusal)))
+            }
             Err(Refusal::NotFound(message) | Refusal::Invalid { message, .. }) => {
                 answer(false, Some(message), false, None)
             }

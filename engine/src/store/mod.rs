@@ -8,6 +8,7 @@
 //! fractional digits (so text order is time order), booleans INTEGER 0/1, JSON as TEXT.
 
 mod auth;
+mod conflicts;
 mod connectors;
 mod directory;
 mod links;
@@ -15,6 +16,7 @@ mod operations;
 mod queue;
 mod reconciliation;
 mod runs;
+mod schedules;
 mod settings;
 
 use std::{path::Path, str::FromStr, time::Duration};
@@ -27,6 +29,7 @@ use sqlx::{
 use uuid::Uuid;
 
 pub use auth::*;
+pub use conflicts::*;
 pub use connectors::*;
 pub use directory::*;
 pub use links::*;
@@ -34,6 +37,7 @@ pub use operations::*;
 pub use queue::*;
 pub use reconciliation::*;
 pub use runs::*;
+pub use schedules::*;
 pub use settings::*;
 
 use crate::EngineError;

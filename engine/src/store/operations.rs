@@ -1,11 +1,11 @@
-//! Provisioning operations, their attempts and logs, queue statistics and conflicts.
+//! Provisioning operations, their attempts and logs, and queue statistics.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SubsecRound, Utc};
 use dto::{
-    ConflictId, ConnectorId, ExecutionAttempt, OperationId, OperationLog, OperationQuery,
-    OperationSort, PageRequest, ProvisioningOperation, QueueStatistics, TenantId, UserId,
+    ConnectorId, ExecutionAttempt, OperationId, OperationLog, OperationQuery, OperationSort,
+    PageRequest, ProvisioningOperation, QueueStatistics, TenantId,
 };
-use enums::{ConflictOutcome, OperationStatus};
+use enums::OperationStatus;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{
@@ -442,67 +442,6 @@ pub async fn queue_statistics(
 pub fn success_rate(stats: &QueueStatistics) -> Option<f64> {
     let settled = stats.completed + stats.failed + stats.dead_letter;
     (settled > 0).then(|| stats.completed as f64 * 100.0 / settled as f64)
-}
-
-/// A conflict between two operations to store.
-#[derive(Debug, Clone)]
-pub struct NewConflict {
-    /// Its id.
-    pub id: ConflictId,
-    /// Owning tenant.
-    pub tenant_id: TenantId,
-    /// First operation.
-    pub operation_id_a: OperationId,
-    /// Second operation.
-    pub operation_id_b: OperationId,
-    /// e.g. `concurrent_update`, `stale_data`, `missing_target`, `external_change`.
-    pub conflict_type: String,
-    /// Attributes both operations touch.
-    pub affected_attributes: Vec<String>,
-    /// How it was settled; none while pending.
-    pub outcome: Option<ConflictOutcome>,
-    /// Notes written when settled.
-    pub notes: Option<String>,
-    /// Detected at.
-    pub created_at: DateTime<Utc>,
-    /// Settled at.
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// Settled by.
-    pub resolved_by: Option<UserId>,
-}
-
-/// Stores a conflict; its status is `resolved` when it has an outcome, else `pending`.
-pub async fn insert_conflict(
-    conn: &mut SqliteConnection,
-    conflict: &NewConflict,
-) -> Result<(), sqlx::Error> {
-    let attributes = serde_json::to_string(&conflict.affected_attributes)
-        .map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let status = if conflict.outcome.is_some() {
-        "resolved"
-    } else {
-        "pending"
-    };
-    sqlx::query(
-        "INSERT INTO conflicts (id, tenant_id, operation_id_a, operation_id_b, conflict_type, affected_attributes,
-                                status, outcome, notes, created_at, resolved_at, resolved_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(conflict.id.to_string())
-    .bind(conflict.tenant_id.to_string())
-    .bind(conflict.operation_id_a.to_string())
-    .bind(conflict.operation_id_b.to_string())
-    .bind(&conflict.conflict_type)
-    .bind(attributes)
-    .bind(status)
-    .bind(conflict.outcome.map(|o| o.as_str()))
-    .bind(&conflict.notes)
-    .bind(ts(conflict.created_at))
-    .bind(conflict.resolved_at.map(ts))
-    .bind(conflict.resolved_by.map(|id| id.to_string()))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

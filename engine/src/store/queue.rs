@@ -19,9 +19,7 @@ use super::{
 use crate::connector::{ConnectorSettings, ConnectorTarget};
 
 /// Opens a transaction holding SQLite's write lock from its first statement.
-pub(crate) async fn begin_write(
-    pool: &SqlitePool,
-) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
@@ -79,7 +77,7 @@ impl NewLog {
 }
 
 /// Writes log lines of one operation.
-async fn insert_logs(
+pub(super) async fn insert_logs(
     conn: &mut SqliteConnection,
     lines: &[(TenantId, OperationId, &NewLog)],
 ) -> Result<(), sqlx::Error> {
@@ -235,8 +233,8 @@ pub async fn enqueue_operations(
         sqlx::query(
             "INSERT INTO operations (id, tenant_id, connector_id, user_id, operation_type, object_class, target_uid,
                                      status, priority, retry_count, max_retries, payload, idempotency_key,
-                                     created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?)",
+                                     created_at, updated_at, target_key)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?, ?, ?, ?)",
         )
         .bind(op.id.to_string())
         .bind(op.tenant_id.to_string())
@@ -251,6 +249,11 @@ pub async fn enqueue_operations(
         .bind(op.idempotency_key.as_str())
         .bind(ts(op.created_at))
         .bind(ts(op.created_at))
+        .bind(crate::conflicts::target_key(
+            op.operation_type,
+            op.target_uid.as_deref(),
+            &op.payload,
+        ))
         .execute(&mut *tx)
         .await?;
         let mut logs = vec![NewLog::new(
@@ -347,8 +350,10 @@ impl TryFrom<ClaimedRow> for ClaimedOperation {
 }
 
 /// Claims up to `limit` due operations for `owner` until `lease_until`: those in a status of `claimable` —
-/// `failed` ones only once `next_retry_at` has come — whose connector is not disabled, highest priority first,
-/// then oldest. Answers them in that order.
+/// `failed` ones only once `next_retry_at` has come — whose connector is not disabled and that no conflict
+/// holds, highest priority first, then oldest. A pending candidate that collides with an earlier active
+/// operation on its account is held instead (a conflict is recorded, see [`super::hold_conflicting`]), in the
+/// same transaction, so two workers can never both run colliding operations. Answers the claimed in order.
 pub async fn claim_operations(
     pool: &SqlitePool,
     owner: &str,
@@ -360,30 +365,64 @@ pub async fn claim_operations(
     // The partial index `operations_claim` (migration 0002) walks due work in claim order and stops after a
     // batch; left to itself the planner prefers an equality lookup on status and sorts every pending row.
     // `o.status IN (...)` is the index's own condition, so it applies.
-    let sql = format!(
-        "UPDATE operations
-         SET status = 'in_progress', lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, updated_at = ?3
-         WHERE id IN (
-             SELECT o.id FROM operations o INDEXED BY operations_claim
-             WHERE o.status IN ({statuses})
-               AND (o.status <> 'failed' OR o.next_retry_at <= ?3)
-               AND NOT EXISTS (SELECT 1 FROM connectors c WHERE c.id = o.connector_id AND c.status = 'disabled')
-             ORDER BY o.priority DESC, o.created_at, o.id
-             LIMIT ?4)
-         RETURNING id, tenant_id, connector_id, user_id, operation_type, object_class, target_uid, payload,
-                   priority, retry_count, max_retries, created_at,
-                   (SELECT COALESCE(MAX(a.attempt_number), 0) FROM operation_attempts a
-                     WHERE a.operation_id = operations.id) AS attempts",
+    let select = format!(
+        "SELECT o.id FROM operations o INDEXED BY operations_claim
+         WHERE o.status IN ({statuses})
+           AND (o.status <> 'failed' OR o.next_retry_at <= ?1)
+           AND o.held_by_conflict IS NULL
+           AND NOT EXISTS (SELECT 1 FROM connectors c WHERE c.id = o.connector_id AND c.status = 'disabled')
+         ORDER BY o.priority DESC, o.created_at, o.id
+         LIMIT ?2",
         statuses = status_list(claimable)
     );
     let mut tx = begin_write(pool).await?;
-    let rows: Vec<ClaimedRow> = sqlx::query_as(&sql)
-        .bind(owner)
-        .bind(ts(lease_until))
-        .bind(ts(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+    let mut ids: Vec<String> = Vec::new();
+    loop {
+        let candidates: Vec<String> = sqlx::query_scalar(&select)
+            .bind(ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let found = candidates.len();
+        // The ones taken in an earlier round are still pending until the UPDATE below.
+        let fresh: Vec<String> = candidates
+            .into_iter()
+            .filter(|id| !ids.contains(id))
+            .collect();
+        let held = super::hold_conflicting(&mut tx, &fresh, now).await?;
+        ids.extend(fresh.into_iter().filter(|id| !held.contains(id)));
+        // Held ones (now out of the select) leave a gap in the batch: look again, unless the queue ran dry.
+        if held.is_empty() || found < usize::try_from(limit).unwrap_or(usize::MAX) {
+            break;
+        }
+    }
+    if ids.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    let mut sql = QueryBuilder::new(
+        "UPDATE operations
+         SET status = 'in_progress', lease_owner = ",
+    );
+    sql.push_bind(owner)
+        .push(", lease_expires_at = ")
+        .push_bind(ts(lease_until))
+        .push(", started_at = ")
+        .push_bind(ts(now))
+        .push(", updated_at = ")
+        .push_bind(ts(now))
+        .push(" WHERE id IN (");
+    let mut list = sql.separated(", ");
+    for id in &ids {
+        list.push_bind(id.clone());
+    }
+    sql.push(
+        ") RETURNING id, tenant_id, connector_id, user_id, operation_type, object_class, target_uid, payload,
+                   priority, retry_count, max_retries, created_at,
+                   (SELECT COALESCE(MAX(a.attempt_number), 0) FROM operation_attempts a
+                     WHERE a.operation_id = operations.id) AS attempts",
+    );
+    let rows: Vec<ClaimedRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let mut claimed = rows
         .into_iter()
@@ -514,6 +553,7 @@ pub async fn settle_operations(
              SET status = v.status, retry_count = v.retry_count, next_retry_at = v.next_retry_at,
                  error_message = CASE WHEN v.attempted THEN v.error_message ELSE operations.error_message END,
                  target_uid = COALESCE(v.target_uid, operations.target_uid),
+                 target_key = COALESCE(v.target_uid, operations.target_uid, operations.target_key),
                  started_at = COALESCE(v.started_at, operations.started_at), completed_at = v.completed_at,
                  lease_owner = NULL, lease_expires_at = NULL, updated_at = v.updated_at
              FROM v WHERE operations.id = v.id AND operations.status = 'in_progress'
@@ -860,6 +900,8 @@ pub enum AdminOutcome {
     NotFound,
     /// Its status does not allow the change; nothing changed.
     Refused(RefusedState),
+    /// A retry the start gate did not admit; nothing changed.
+    Gated(crate::gate::StartRefusal),
 }
 
 /// Where an admin change may leave from, where it goes, and what it logs.
@@ -879,6 +921,39 @@ struct CurrentRow {
     resolved_by: Option<String>,
     resolved_at: Option<String>,
     email: Option<String>,
+}
+
+/// The start gate's answer to retrying the operation, when its status allows a retry at all (otherwise the
+/// conditional UPDATE refuses it as usual).
+async fn gate_retry(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    id: OperationId,
+    from: &[OperationStatus],
+) -> Result<Option<crate::gate::StartRefusal>, sqlx::Error> {
+    let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT status, connector_id, operation_type, target_uid FROM operations WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(tenant.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((status, connector, kind, target_uid)) = row else {
+        return Ok(None);
+    };
+    let status: OperationStatus = parse_enum(&status)?;
+    if !from.contains(&status) {
+        return Ok(None);
+    }
+    let Some(state) = connector_state(conn, tenant, parse_id(&connector)?).await? else {
+        return Ok(None);
+    };
+    let kind = parse_enum(&kind)?;
+    Ok(
+        crate::gate::retry(conn, &state, id, kind, target_uid.as_deref())
+            .await?
+            .err(),
+    )
 }
 
 /// Applies `change` to the tenant's operation along `step` only if its status is one of `step.from` — the
@@ -911,6 +986,11 @@ pub async fn apply_admin_change(
         AdminChange::Retry | AdminChange::Cancel => (None, None),
     };
     let mut tx = begin_write(pool).await?;
+    if matches!(change, AdminChange::Retry) {
+        if let Some(refusal) = gate_retry(&mut tx, tenant, id, from).await? {
+            return Ok(AdminOutcome::Gated(refusal));
+        }
+    }
     let done = sqlx::query(&sql)
         .bind(to.as_str())
         .bind(ts(now))
@@ -951,7 +1031,7 @@ pub async fn apply_admin_change(
 }
 
 /// Moves the recorded history of operations back in time, each by its own span: its creation, start,
-/// completion, resolution and last change, its attempts and its log. Scheduled times (`next_retry_at`, a
+/// completion, resolution and last change, its attempts and its log, and the conflicts it was held by. Scheduled times (`next_retry_at`, a
 /// lease's expiry) stay, as they are still to come. Times keep their format, at millisecond precision. The
 /// demo seed uses it to spread the work it ran just now over the past month.
 pub async fn backdate_operations(
@@ -998,6 +1078,12 @@ pub async fn backdate_operations(
         format!(
             "UPDATE operation_logs SET {} FROM temp.backdate b WHERE b.id = operation_logs.operation_id",
             shift("timestamp")
+        ),
+        // A conflict goes back with the later operation, the one it held.
+        format!(
+            "UPDATE conflicts SET {}, {} FROM temp.backdate b WHERE b.id = conflicts.operation_id_b",
+            shift("created_at"),
+            shift("resolved_at")
         ),
     ];
     for statement in statements {

@@ -1,10 +1,10 @@
-//! Reconciliation runs, their discrepancies, the audit log, schedules and the daily trend.
+//! Reconciliation runs, their discrepancies and the audit log.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use dto::{ActionId, ConnectorId, DiscrepancyId, RunId, ScheduleId, TenantId, UserId};
+use chrono::{DateTime, Utc};
+use dto::{ActionId, ConnectorId, DiscrepancyId, RunId, TenantId, UserId};
 use enums::{
     DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction,
-    RemediationDirection, ResolutionStatus, ScheduleFrequency,
+    RemediationDirection, ResolutionStatus,
 };
 use sqlx::SqliteConnection;
 
@@ -215,102 +215,6 @@ pub async fn insert_action(
     .bind(action.performed_by.map(|id| id.to_string()))
     .bind(ts(action.performed_at))
     .bind(action.details.as_ref().map(|d| d.to_string()))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A connector's reconciliation schedule to store.
-#[derive(Debug, Clone)]
-pub struct NewSchedule {
-    /// Its id.
-    pub id: ScheduleId,
-    /// Owning tenant.
-    pub tenant_id: TenantId,
-    /// The connector (one schedule each).
-    pub connector_id: ConnectorId,
-    /// full or delta.
-    pub mode: ReconciliationMode,
-    /// How often.
-    pub frequency: ScheduleFrequency,
-    /// 0-6, 0 = Sunday (weekly).
-    pub day_of_week: Option<i64>,
-    /// 1-31 (monthly).
-    pub day_of_month: Option<i64>,
-    /// 0-23, UTC.
-    pub hour_of_day: i64,
-    /// Five-field cron expression (cron).
-    pub cron_expression: Option<String>,
-    /// Whether it fires.
-    pub enabled: bool,
-    /// Last fired at.
-    pub last_run_at: Option<DateTime<Utc>>,
-    /// Next fires at.
-    pub next_run_at: Option<DateTime<Utc>>,
-    /// Created at.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Stores a schedule.
-pub async fn insert_schedule(
-    conn: &mut SqliteConnection,
-    s: &NewSchedule,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO schedules (id, tenant_id, connector_id, mode, frequency, day_of_week, day_of_month,
-                                hour_of_day, cron_expression, enabled, last_run_at, next_run_at, created_at,
-                                updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(s.id.to_string())
-    .bind(s.tenant_id.to_string())
-    .bind(s.connector_id.to_string())
-    .bind(s.mode.as_str())
-    .bind(s.frequency.as_str())
-    .bind(s.day_of_week)
-    .bind(s.day_of_month)
-    .bind(s.hour_of_day)
-    .bind(&s.cron_expression)
-    .bind(s.enabled)
-    .bind(s.last_run_at.map(ts))
-    .bind(s.next_run_at.map(ts))
-    .bind(ts(s.created_at))
-    .bind(ts(s.created_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Discrepancies of one type found on one connector on one day.
-#[derive(Debug, Clone)]
-pub struct TrendCount {
-    /// Owning tenant.
-    pub tenant_id: TenantId,
-    /// The connector.
-    pub connector_id: ConnectorId,
-    /// The day (UTC).
-    pub day: NaiveDate,
-    /// The type counted.
-    pub discrepancy_type: DiscrepancyType,
-    /// How many.
-    pub count: i64,
-}
-
-/// Adds `count` to the day's tally for that connector and type.
-pub async fn add_trend_count(
-    conn: &mut SqliteConnection,
-    t: &TrendCount,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO discrepancy_trend (tenant_id, connector_id, day, discrepancy_type, count)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (connector_id, day, discrepancy_type) DO UPDATE SET count = count + excluded.count",
-    )
-    .bind(t.tenant_id.to_string())
-    .bind(t.connector_id.to_string())
-    .bind(t.day.format("%Y-%m-%d").to_string())
-    .bind(t.discrepancy_type.as_str())
-    .bind(t.count)
     .execute(conn)
     .await?;
     Ok(())

@@ -3,19 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use dto::{
-    ActionId, ActionSummary, ActiveWork, ConnectorId, Discrepancy, DiscrepancyId,
-    DiscrepancySummary, MismatchedAttribute, PageRequest, PerformanceMetrics, ReconciliationAction,
+    ActionId, ActionSummary, ConnectorId, Discrepancy, DiscrepancyId, DiscrepancySummary,
+    MismatchedAttribute, PageRequest, PerformanceMetrics, ReconciliationAction,
     ReconciliationReport, ReconciliationRun, RunId, TenantId, UserId,
 };
 use enums::{
-    ConnectorStatus, DiscrepancyType, ReconciliationMode, ReconciliationRunStatus,
-    RemediationAction, ResolutionStatus, RunAction,
+    DiscrepancyType, ReconciliationMode, ReconciliationRunStatus, RemediationAction,
+    ResolutionStatus, RunAction,
 };
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{
     begin_write, connector_state, parse_enum, parse_id, parse_json, parse_opt_id, parse_opt_time,
-    parse_time, ts, ConnectorState,
+    parse_time, ts,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -98,51 +98,7 @@ impl TryFrom<RunRow> for RunState {
     }
 }
 
-/// Why a start was not admitted (the start gate's answers other than `accepted`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum StartRefusal {
-    /// The connector cannot take work: a reason code, a message and the next step.
-    Blocked {
-        /// `connector_disabled`, `credentials_invalid` or `connector_offline`.
-        reason_code: &'static str,
-        /// For people.
-        message: String,
-        /// What to do about it.
-        next_step: &'static str,
-    },
-    /// An equivalent run (same connector, same mode) is active.
-    Deduped(RunId),
-    /// A different run holds the connector.
-    ScopeBusy(ActiveWork),
-}
-
-/// Whether a connector in this state can take work: the gate's `blocked` reasons.
-pub fn blocked_reason(state: &ConnectorState) -> Option<StartRefusal> {
-    let name = &state.target.name;
-    let (reason_code, message, next_step) = match state.status {
-        ConnectorStatus::Disabled | ConnectorStatus::Inactive => (
-            "connector_disabled",
-            format!("{name} is disabled"),
-            "enable the connector",
-        ),
-        ConnectorStatus::Offline | ConnectorStatus::Error => (
-            "connector_offline",
-            format!("{name} cannot be reached"),
-            "bring the connector back online",
-        ),
-        ConnectorStatus::Active if !state.credentials_valid => (
-            "credentials_invalid",
-            format!("{name}'s credentials are refused"),
-            "fix its credentials",
-        ),
-        ConnectorStatus::Active => return None,
-    };
-    Some(StartRefusal::Blocked {
-        reason_code,
-        message,
-        next_step,
-    })
-}
+pub use crate::gate::{Existing, StartRefusal};
 
 /// A run to admit.
 #[derive(Debug, Clone, Copy)]
@@ -175,26 +131,8 @@ pub async fn admit_run(
     else {
         return Ok(None);
     };
-    if let Some(refusal) = blocked_reason(&state) {
+    if let Err(refusal) = crate::gate::run(&mut tx, &state, request.mode, now).await? {
         return Ok(Some(Err(refusal)));
-    }
-    let active: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, mode FROM reconciliation_runs
-         WHERE connector_id = ? AND status IN ('pending', 'running', 'paused') ORDER BY created_at LIMIT 1",
-    )
-    .bind(request.connector_id.to_string())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((active_id, mode)) = active {
-        let active_id: RunId = parse_id(&active_id)?;
-        return Ok(Some(Err(if mode == request.mode.as_str() {
-            StartRefusal::Deduped(active_id)
-        } else {
-            StartRefusal::ScopeBusy(ActiveWork {
-                kind: "reconciliation_run".into(),
-                id: active_id.0,
-            })
-        })));
     }
     let since: Option<String> = match request.mode {
         ReconciliationMode::Full => None,
@@ -404,6 +342,8 @@ pub enum RunChange {
     NotFound,
     /// Its status does not allow the action; nothing changed.
     Refused(ReconciliationRunStatus),
+    /// A resume the start gate did not admit; nothing changed.
+    Gated(StartRefusal),
 }
 
 /// Applies an admin action to a run, conditionally on its status allowing it
@@ -427,6 +367,27 @@ pub async fn change_run(
         RunAction::Pause => ReconciliationRunStatus::Paused,
         RunAction::Resume => ReconciliationRunStatus::Pending,
     };
+    let mut tx = begin_write(pool).await?;
+    if action == RunAction::Resume {
+        // A resume admits work again: the start gate decides, in the transaction that resumes.
+        let Some(state) = connector_state(&mut tx, tenant, connector).await? else {
+            return Ok(RunChange::NotFound);
+        };
+        if let Err(refusal) = crate::gate::resume(&mut tx, &state, id, now).await? {
+            let paused: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM reconciliation_runs WHERE tenant_id = ? AND connector_id = ? AND id = ?",
+            )
+            .bind(tenant.to_string())
+            .bind(connector.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            // Only a run that could resume hears the gate's answer; others the usual 404 / invalid state.
+            if paused.as_deref() == Some(ReconciliationRunStatus::Paused.as_str()) {
+                return Ok(RunChange::Gated(refusal));
+            }
+        }
+    }
     let mut sql = QueryBuilder::new("UPDATE reconciliation_runs SET status = ");
     sql.push_bind(to.as_str())
         .push(", updated_at = ")
@@ -451,7 +412,8 @@ pub async fn change_run(
         list.push_bind(s);
     }
     sql.push(format!(") RETURNING {RUN_COLUMNS}"));
-    let row: Option<RunRow> = sql.build_query_as().fetch_optional(pool).await?;
+    let row: Option<RunRow> = sql.build_query_as().fetch_optional(&mut *tx).await?;
+    tx.commit().await?;
     if let Some(row) = row {
         return Ok(RunChange::Applied(Box::new(RunState::try_from(row)?)));
     }

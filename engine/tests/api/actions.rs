@@ -500,12 +500,36 @@ async fn an_offline_connector_holds_work_without_using_retries_until_it_is_back(
         json!({"offline": false, "error_rate": 0.0, "latency_ms": 0}),
     )
     .await;
+    // Two of them change the same account: once back in the queue, the later one is held by a conflict.
+    let mut held = 0;
     for op in &crm {
-        e.wait_for(&token, &op.id.to_string(), "completed", |o| {
-            o.status == OperationStatus::Completed
-        })
-        .await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (_, body) = e
+                .admin_get(
+                    &token,
+                    &format!(
+                        "/operations/conflicts?operation_id={}&pending_only=true",
+                        op.id
+                    ),
+                )
+                .await;
+            if body["conflicts"][0]["operation_id_b"] == json!(op.id) {
+                held += 1;
+                break;
+            }
+            if e.operation(&token, &op.id.to_string()).await.status == OperationStatus::Completed {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} neither ran nor was held",
+                op.id
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
+    assert!(held < crm.len(), "{held} of {} held", crm.len());
 }
 
 #[tokio::test]

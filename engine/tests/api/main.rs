@@ -4,9 +4,12 @@
 mod actions;
 mod auth;
 mod common;
+mod conflicts;
 mod connectors;
 mod demo;
+mod gate;
 mod operations;
 mod queue;
 mod reconciliation;
+mod schedules;
 mod start;

@@ -174,7 +174,7 @@ async fn the_demo_is_seeded_and_listening_within_seconds() {
         .fetch_one(running.engine().pool())
         .await
         .expect("counts");
-    assert_eq!(operations, 324);
+    assert_eq!(operations, 334);
     running.shutdown().await;
 }
 
@@ -204,7 +204,7 @@ async fn a_fresh_demo_seed_ignores_a_directory_left_from_an_old_one() {
         .fetch_one(again.engine().pool())
         .await
         .expect("counts");
-    assert_eq!(operations, 324);
+    assert_eq!(operations, 334);
     again.shutdown().await;
 }
 

@@ -6,6 +6,9 @@ pub mod discrepancies;
 pub mod overview;
 pub mod run_detail;
 pub mod runs;
+pub mod schedule;
+pub mod schedules;
+pub mod trend;
 
 use dto::{Connector, ConnectorId};
 use leptos::prelude::*;
@@ -53,6 +56,8 @@ pub enum Tab {
     Discrepancies,
     /// The audit log.
     AuditLog,
+    /// The schedule.
+    Schedule,
 }
 
 /// Breadcrumb, the connector's name as the heading, and the tabs between its reconciliation pages.
@@ -73,6 +78,7 @@ pub fn ReconciliationHeader(
             "Discrepancies",
         ),
         (Tab::AuditLog, format!("{base}/actions"), "Audit log"),
+        (Tab::Schedule, format!("{base}/schedule"), "Schedule"),
     ];
     let here = crumb.is_none();
     view! {

@@ -43,6 +43,10 @@ pub fn ReconciliationOverviewPage() -> impl IntoView {
         <p class="mb-4 text-sm text-slate-600">
             "Compare a connector's accounts with xavyo's identities, then fix what differs. Choose a connector."
         </p>
+        <p class="mb-4 flex gap-4 text-sm">
+            <a class="underline" href="/connectors/reconciliation/schedules">"Every connector's schedule"</a>
+            <a class="underline" href="/connectors/reconciliation/trend">"Discrepancy trend"</a>
+        </p>
         <Transition fallback=|| view! { <Loading what="connectors"/> }>
             {move || Suspend::new(async move {
                 match rows.await {

@@ -67,11 +67,12 @@ pub fn RunDetailPage() -> impl IntoView {
                 };
                 let me = me.await.ok().map(|u| u.user_id);
                 let connector_id = connector.id;
+                let connector_name = connector.name.clone();
                 view! {
                     <ReconciliationHeader connector tab=Tab::Runs crumb="Run"/>
                     <LiveRegion id="run">
                         {run.status.is_active().then(|| view! { <PollEvery ms=ACTIVE_POLL_MS/> })}
-                        <RunView connector_id run report me/>
+                        <RunView connector_id connector_name run report me/>
                     </LiveRegion>
                 }
                 .into_any()
@@ -83,6 +84,7 @@ pub fn RunDetailPage() -> impl IntoView {
 #[component]
 fn RunView(
     connector_id: ConnectorId,
+    connector_name: String,
     run: ReconciliationRun,
     report: Option<Result<ReconciliationReport, AppError>>,
     me: Option<UserId>,
@@ -127,6 +129,7 @@ fn RunView(
             <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="facts">
                 <h3 id="facts" class="mb-2 font-semibold">"Details"</h3>
                 <dl>
+                    <Field label="Connector">{connector_name}</Field>
                     <Field label="Mode">{run.mode.label()}</Field>
                     <Field label="Dry run">{if run.dry_run { "Yes: reports only, changes nothing" } else { "No" }}</Field>
                     <Field label="Started by"><StartedBy by=run.created_by me/></Field>
