@@ -223,7 +223,7 @@ pub fn fail(e: AppError) -> AppError {
 
 /// Sets the response status for an error: always for a server-function call (so the browser, logs and
 /// proxies see a 400/409/503 rather than a generic 500), and during page rendering only for the errors that
-/// stand for the whole page (401, 403, 404).
+/// stand for the whole page (401, 403, 404, and 400 for a URL whose filters the page refuses).
 ///
 /// A plain form post (sent before the WASM arrived, `Accept: text/html`) is left alone: leptos answers it
 /// with a redirect back to the form's page, the error in the URL, and a status here would turn that into a
@@ -244,7 +244,10 @@ pub fn set_status(e: &AppError) {
     }
     let whole_page = matches!(
         e,
-        AppError::Unauthorized | AppError::Forbidden | AppError::NotFound(_)
+        AppError::Unauthorized
+            | AppError::Forbidden
+            | AppError::NotFound(_)
+            | AppError::Validation { .. }
     );
     if server_fn_call || whole_page {
         if let Some(response) = use_context::<ResponseOptions>() {

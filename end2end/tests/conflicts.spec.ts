@@ -83,6 +83,16 @@ test("an admin resolves a pending conflict from its page, and the list shows it 
   await expect(heldCard.getByRole("link", { name: "Open the held operation" })).toHaveAttribute("href", `/connectors/operations/${later}`);
   await expect(heldCard).toContainText("Pending");
 
+  // The held operation's own page says why it waits, and leads back here.
+  const conflictUrl = page.url();
+  await heldCard.getByRole("link", { name: "Open the held operation" }).click();
+  await hydrated(page);
+  const held = page.getByRole("status").filter({ hasText: "Held by a conflict" });
+  await expect(held).toContainText("title");
+  await held.getByRole("link", { name: "Resolve the conflict" }).click();
+  await expect(page).toHaveURL(conflictUrl);
+  await hydrated(page);
+
   // Resolve it: merged, with notes.
   await page.getByRole("button", { name: "Resolve", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Resolve the concurrent update conflict" });

@@ -458,6 +458,27 @@ async fn missing_things_are_404_pages() {
     }
 }
 
+#[tokio::test]
+async fn a_page_asked_for_with_bad_filters_is_a_400_naming_them() {
+    let _serial = serial().await;
+    let c = console().await;
+    let http = browser();
+    sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
+    for (path, named) in [
+        ("/connectors/operations?status=bogus", "status"),
+        ("/connectors/operations?limit=100000", "limit"),
+        ("/connectors/operations/dlq?connector_id=nope", "connector"),
+    ] {
+        let res = http.get(format!("{}{path}", c.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+        let html = res.text().await.unwrap().to_lowercase();
+        assert!(
+            html.contains("invalid request") && html.contains(named),
+            "{path}: {html}"
+        );
+    }
+}
+
 /// The nonce of the page's first `<script nonce="…">`.
 fn script_nonce(html: &str) -> Option<&str> {
     let start = html.find("<script")?;

@@ -1,6 +1,9 @@
 //! `/connectors/operations/{id}`: one operation with its timeline, error, payload, attempts and logs.
 
-use dto::{AttemptList, ExecutionAttempt, LogList, OperationId, ProvisioningOperation};
+use dto::{
+    enums::OperationStatus, AttemptList, ExecutionAttempt, LogList, OperationId,
+    ProvisioningConflict, ProvisioningOperation,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -44,6 +47,19 @@ pub fn OperationDetailPage() -> impl IntoView {
         |id| async move { operation_logs(id?).await },
     );
     let connectors = Resource::new(|| (), |_| list_connectors());
+    // A pending conflict that holds this operation (it waits for an admin's decision); none when the
+    // upstream cannot say.
+    let holding = Resource::new(
+        move || id.get(),
+        |id| async move {
+            let query = dto::ConflictQuery {
+                operation_id: Some(id?),
+                pending_only: Some(true),
+                ..Default::default()
+            };
+            crate::api::list_conflicts(query).await
+        },
+    );
 
     view! {
         <Title text="Operation"/>
@@ -65,12 +81,21 @@ pub fn OperationDetailPage() -> impl IntoView {
                 });
                 let attempts = attempts.await;
                 let logs = logs.await;
+                let held = holding
+                    .await
+                    .ok()
+                    .and_then(|list| {
+                        list.conflicts
+                            .into_iter()
+                            .find(|c| c.is_pending() && c.operation_id_b == Some(op.id))
+                    })
+                    .filter(|_| op.status == OperationStatus::Pending);
                 view! {
                     // Outside the live region: what came of a retry stays while the detail re-renders.
                     <div id="retry-outcome" role="status" class="mb-3 empty:hidden"></div>
                     <LiveRegion id="operation">
                         {(!op.status.is_settled()).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
-                        <Detail op connector_name attempts logs/>
+                        <Detail op connector_name attempts logs held/>
                     </LiveRegion>
                 }
                 .into_any()
@@ -85,6 +110,7 @@ fn Detail(
     connector_name: Option<String>,
     attempts: Result<AttemptList, AppError>,
     logs: Result<LogList, AppError>,
+    held: Option<ProvisioningConflict>,
 ) -> impl IntoView {
     let title = format!(
         "{} {} operation",
@@ -135,6 +161,17 @@ fn Detail(
                 <OperationActionButtons id=op.id status=op.status subject/>
             </div>
         </header>
+        {held.map(|c| view! {
+            <div role="status" class="mb-4 rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+                <p class="font-semibold">"Held by a conflict"</p>
+                <p>
+                    {format!("It changes the same attributes ({}) of the same account as ", c.affected_attributes.join(", "))}
+                    <a class="underline" href=format!("/connectors/operations/{}", c.operation_id_a)>"an earlier operation"</a>
+                    ". It waits, and is not sent, until an administrator resolves the conflict. "
+                    <a class="font-medium underline" href=format!("/connectors/conflicts/{}", c.id)>"Resolve the conflict"</a>
+                </p>
+            </div>
+        })}
         {op.error_message.clone().map(|e| view! {
             <div role="alert" class="mb-4 rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900">
                 <p class="font-semibold">"Last error"</p>
