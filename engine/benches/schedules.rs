@@ -18,19 +18,7 @@ mod common;
 use common::{percentile, send, token, world, CONNECTORS, SECRET, TENANT};
 
 fn main() {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("no runtime: {err}");
-            return;
-        }
-    };
-    runtime.block_on(async {
+    common::run(|wants| async move {
         if wants("trend") {
             let size = std::env::var("BENCH_DISCREPANCIES")
                 .ok()

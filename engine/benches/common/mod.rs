@@ -123,3 +123,18 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
+
+/// Runs a bench's `main`: `body` gets a test of whether the command line asked for a part by name
+/// (`cargo bench -p engine --bench queue -- list`; no name: every part).
+pub fn run<F: std::future::Future<Output = ()>>(body: impl FnOnce(Box<dyn Fn(&str) -> bool>) -> F) {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants =
+        move |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(body(Box::new(wants))),
+        Err(err) => eprintln!("no runtime: {err}"),
+    }
+}
