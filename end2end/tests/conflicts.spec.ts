@@ -14,12 +14,13 @@ const CLOUD_CRM = "00000000-0000-4000-8000-00000000c003";
 async function collidingPair(request: APIRequestContext, tag: string) {
   const headers = await engineHeaders(request);
   const uid = `e2e.conflict.${tag}.${Date.now()}`;
-  const enqueue = async (title: string) => {
+  const laterUser = randomUUID();
+  const enqueue = async (title: string, user: string) => {
     const res = await request.post(`${ENGINE}/operations`, {
       headers,
       data: {
         connector_id: CLOUD_CRM,
-        user_id: randomUUID(),
+        user_id: user,
         operation_type: "update",
         target_uid: uid,
         payload: { title, department: "Sales" },
@@ -28,15 +29,15 @@ async function collidingPair(request: APIRequestContext, tag: string) {
     expect(res.status(), await res.text()).toBe(201);
     return (await res.json()).id as string;
   };
-  const earlier = await enqueue("First");
-  const later = await enqueue("Second");
+  const earlier = await enqueue("First", randomUUID());
+  const later = await enqueue("Second", laterUser);
   await expect
     .poll(async () => {
       const res = await request.get(`${ENGINE}/operations/conflicts?operation_id=${later}`, { headers });
       return (await res.json()).total;
     })
     .toBe(1);
-  return { earlier, later };
+  return { earlier, later, laterUser };
 }
 
 /** The conflicts list filtered to the conflict holding `operation`, through the filter bar. */
@@ -130,4 +131,16 @@ test("a conflict resolved from the list updates its row in place", async ({ page
   await expect(rows(page).first()).toContainText("Resolved: rejected");
   await expect(rows(page).first().getByRole("button", { name: "Resolve" })).toHaveCount(0);
   await expect(page).toHaveURL(new RegExp(`operation_id=${later}`));
+});
+
+test("the queue marks an operation a conflict holds, and leads to the conflict", async ({ page, request }) => {
+  const { later, laterUser } = await collidingPair(request, "queue");
+  await signIn(page, `/connectors/operations?user_id=${laterUser}`);
+  const row = page.getByRole("table", { name: "Provisioning operations" }).locator("tbody tr");
+  await expect(row).toHaveCount(1);
+  await row.getByRole("link", { name: "Held by a conflict" }).click();
+  await expect(page).toHaveURL(/\/connectors\/conflicts\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Held operation" }).getByRole("link", { name: "Open the held operation" }))
+    .toHaveAttribute("href", `/connectors/operations/${later}`);
 });

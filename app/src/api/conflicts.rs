@@ -2,7 +2,10 @@
 //! fields in, a sentence for the toast out). Each checks the session is an administrator's; the rules of a
 //! resolution (outcomes, the notes' limit) are the shared ones in `enums` and `dto`, checked before the call.
 
-use dto::{enums::ConflictOutcome, ConflictId, ConflictList, ConflictQuery, ProvisioningConflict};
+use dto::{
+    enums::ConflictOutcome, ConflictId, ConflictList, ConflictQuery, OperationId,
+    ProvisioningConflict,
+};
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -17,6 +20,34 @@ pub async fn list_conflicts(query: ConflictQuery) -> Result<ConflictList, AppErr
     api.list_conflicts(session.caller(), &query)
         .await
         .map_err(ssr::upstream)
+}
+
+/// The pending conflicts that hold operations (of `operation` only, when given), with the operation each
+/// holds: what the queue and an operation's page mark. Only an aside of those pages: when the upstream cannot
+/// say, the answer is none, and the page's own status is left alone.
+#[server]
+pub async fn held_operations(
+    operation: Option<OperationId>,
+) -> Result<Vec<(OperationId, ProvisioningConflict)>, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    let query = ConflictQuery {
+        operation_id: operation,
+        pending_only: Some(true),
+        limit: Some(dto::MAX_LIMIT),
+        ..ConflictQuery::default()
+    };
+    match api.list_conflicts(session.caller(), &query).await {
+        Ok(list) => Ok(list
+            .conflicts
+            .into_iter()
+            .filter(ProvisioningConflict::is_pending)
+            .filter_map(|c| Some((c.operation_id_b?, c)))
+            .collect()),
+        Err(e) => {
+            tracing::info!(error = %e, "conflicts unavailable: operations shown without their holds");
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// `GET /operations/conflicts/{id}`.

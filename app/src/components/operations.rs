@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use dto::{enums::OperationStatus, ConnectorId, ProvisioningOperation, QueueStatistics};
+use dto::{
+    enums::OperationStatus, ConflictId, ConnectorId, OperationId, ProvisioningOperation,
+    QueueStatistics,
+};
 use leptos::prelude::*;
 
 use crate::components::common::{ShortId, Timestamp};
@@ -79,6 +82,9 @@ pub fn connector_label(op: &ProvisioningOperation, names: &HashMap<ConnectorId, 
 pub fn OperationsTable(
     operations: Vec<ProvisioningOperation>,
     names: HashMap<ConnectorId, String>,
+    /// Pending operations held by a conflict, with the conflict.
+    #[prop(optional)]
+    held: HashMap<OperationId, ConflictId>,
 ) -> impl IntoView {
     if operations.is_empty() {
         return view! {
@@ -95,6 +101,18 @@ pub fn OperationsTable(
             let error = op.error_message.clone();
             let href = format!("/connectors/operations/{}", op.id);
             let label = format!("{} operation {}", op.operation_type.label(), op.id);
+            let holding = held
+                .get(&op.id)
+                .filter(|_| op.status == OperationStatus::Pending)
+                .map(|conflict| {
+                    // Above the row's stretched link, so that it is a link of its own.
+                    view! {
+                        <a href=format!("/connectors/conflicts/{conflict}")
+                            class="relative z-10 mt-1 block text-xs font-medium text-amber-900 underline">
+                            "Held by a conflict"
+                        </a>
+                    }
+                });
             view! {
                 // The first cell's link stretches over the whole row: the row is clickable, and it is still a link.
                 <tr class="relative border-t border-slate-100 align-top hover:bg-slate-50">
@@ -105,6 +123,7 @@ pub fn OperationsTable(
                     </td>
                     <td class="px-3 py-2">
                         <OperationStatusBadge status=op.status/>
+                        {holding}
                         {error.map(|e| { let title = e.clone(); view! { <p class="mt-1 max-w-xs truncate text-xs text-rose-800" title=title>{e}</p> } })}
                     </td>
                     <td class="px-3 py-2">{connector}</td>
@@ -138,4 +157,47 @@ pub fn OperationsTable(
         </div>
     }
     .into_any()
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    fn operation(status: OperationStatus) -> ProvisioningOperation {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid_of(1), "tenant_id": uuid_of(2), "connector_id": uuid_of(3), "user_id": uuid_of(4),
+            "operation_type": "update", "object_class": "user", "status": status.as_str(),
+            "payload": {}, "priority": 0, "retry_count": 0, "max_retries": 5,
+            "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z",
+        }))
+        .expect("an operation")
+    }
+
+    fn uuid_of(n: u128) -> String {
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+
+    #[test]
+    fn a_pending_operation_a_conflict_holds_is_marked_with_a_link_to_it() {
+        let conflict: ConflictId = uuid_of(9).parse().unwrap();
+        for (status, marked) in [
+            (OperationStatus::Pending, true),
+            (OperationStatus::Cancelled, false),
+        ] {
+            let op = operation(status);
+            let held = HashMap::from([(op.id, conflict)]);
+            let html = Owner::new().with(|| {
+                view! { <OperationsTable operations=vec![op] names=HashMap::new() held/> }.to_html()
+            });
+            assert_eq!(
+                html.contains("Held by a conflict"),
+                marked,
+                "{status:?}: {html}"
+            );
+            assert_eq!(
+                html.contains(&format!("/connectors/conflicts/{conflict}")),
+                marked
+            );
+        }
+    }
 }

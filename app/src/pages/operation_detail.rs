@@ -51,14 +51,7 @@ pub fn OperationDetailPage() -> impl IntoView {
     // upstream cannot say.
     let holding = Resource::new(
         move || id.get(),
-        |id| async move {
-            let query = dto::ConflictQuery {
-                operation_id: Some(id?),
-                pending_only: Some(true),
-                ..Default::default()
-            };
-            crate::api::list_conflicts(query).await
-        },
+        |id| async move { crate::api::held_operations(Some(id?)).await },
     );
 
     view! {
@@ -84,11 +77,8 @@ pub fn OperationDetailPage() -> impl IntoView {
                 let held = holding
                     .await
                     .ok()
-                    .and_then(|list| {
-                        list.conflicts
-                            .into_iter()
-                            .find(|c| c.is_pending() && c.operation_id_b == Some(op.id))
-                    })
+                    .and_then(|held| held.into_iter().find(|(held, _)| *held == op.id))
+                    .map(|(_, conflict)| conflict)
                     .filter(|_| op.status == OperationStatus::Pending);
                 view! {
                     // Outside the live region: what came of a retry stays while the detail re-renders.

@@ -32,6 +32,18 @@ pub fn OperationsPage() -> impl IntoView {
     let live = Memo::new(move |_| params.read().get_str("live") == Some("1"));
 
     let connectors = Resource::new(|| (), |_| list_connectors());
+    // Pending operations that a conflict holds (they wait for an admin, not for the worker); the list marks
+    // them. Empty when the upstream cannot say.
+    let held = Resource::new(
+        || (),
+        |_| async {
+            crate::api::held_operations(None).await.map(|held| {
+                held.into_iter()
+                    .map(|(op, conflict)| (op, conflict.id))
+                    .collect::<HashMap<_, _>>()
+            })
+        },
+    );
     let operations = Resource::new(
         move || query.get(),
         |query| async move {
@@ -105,13 +117,14 @@ pub fn OperationsPage() -> impl IntoView {
                     .await
                     .map(|l| l.connectors.into_iter().map(|c| (c.id, c.name)).collect())
                     .unwrap_or_default();
+                let held = held.await.unwrap_or_default();
                 match operations.await {
                     Ok(list) => {
                         let offset = list.offset.unwrap_or(0);
                         let limit = list.limit.unwrap_or(dto::DEFAULT_LIMIT);
                         let shown = list.operations.len();
                         view! {
-                            <OperationsTable operations=list.operations names/>
+                            <OperationsTable operations=list.operations names held/>
                             <Pagination offset limit shown total=list.total href/>
                         }
                         .into_any()
