@@ -5,33 +5,13 @@
 use client::{ApiClient, Caller, ClientError, Timeouts};
 use dto::{
     enums::{ConflictOutcome, ConflictType},
-    ConflictId, ConflictQuery, LoginRequest, LoginResponse, ResolveConflict, TokenPair,
-    MAX_CONFLICT_NOTES,
+    ConflictId, ConflictQuery, ResolveConflict, MAX_CONFLICT_NOTES,
 };
 use uuid::Uuid;
 
-async fn engine(dir: &tempfile::TempDir) -> engine::RunningEngine {
-    engine::start(engine::EngineConfig {
-        database_path: dir.path().join("engine.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
-        demo: true,
-        ..engine::EngineConfig::default()
-    })
-    .await
-    .expect("engine starts")
-}
+mod common;
 
-async fn login(api: &ApiClient, demo: &engine::DemoLogin) -> TokenPair {
-    let body = LoginRequest {
-        email: demo.email.clone(),
-        password: demo.password.clone(),
-    };
-    match api.login(demo.tenant_id, &body, None).await.expect("login") {
-        LoginResponse::Tokens(tokens) => tokens,
-        other => panic!("unexpected {other:?}"),
-    }
-}
+use common::{engine, login};
 
 #[tokio::test]
 async fn lists_reads_and_resolves_conflicts() {

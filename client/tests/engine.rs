@@ -1,32 +1,11 @@
 //! The client against a real embedded engine (temporary SQLite, real HTTP on loopback).
 
 use client::{ApiClient, Caller, ClientError, Timeouts};
-use dto::{
-    enums::OperationStatus, ConnectorFilter, LoginRequest, LoginResponse, OperationQuery, TokenPair,
-};
+use dto::{enums::OperationStatus, ConnectorFilter, LoginRequest, LoginResponse, OperationQuery};
 
-async fn engine(dir: &tempfile::TempDir) -> engine::RunningEngine {
-    engine::start(engine::EngineConfig {
-        database_path: dir.path().join("engine.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
-        demo: true,
-        ..engine::EngineConfig::default()
-    })
-    .await
-    .expect("engine starts")
-}
+mod common;
 
-async fn login(api: &ApiClient, demo: &engine::DemoLogin) -> TokenPair {
-    let body = LoginRequest {
-        email: demo.email.clone(),
-        password: demo.password.clone(),
-    };
-    match api.login(demo.tenant_id, &body, None).await.expect("login") {
-        LoginResponse::Tokens(tokens) => tokens,
-        other => panic!("unexpected {other:?}"),
-    }
-}
+use common::{engine, login};
 
 #[tokio::test]
 async fn reads_connectors_operations_and_stats() {

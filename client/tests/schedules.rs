@@ -5,31 +5,16 @@
 use client::{ApiClient, Caller, ClientError, Timeouts};
 use dto::{
     enums::{ReconciliationMode, ScheduleFrequency},
-    LoginRequest, LoginResponse, TrendQuery, UpsertSchedule,
+    TrendQuery, UpsertSchedule,
 };
 use engine::demo::{CORPORATE_DIRECTORY, LEGACY_HR, OTHER_DIRECTORY};
 
-async fn engine(dir: &tempfile::TempDir) -> engine::RunningEngine {
-    engine::start(engine::EngineConfig {
-        database_path: dir.path().join("engine.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
-        demo: true,
-        ..engine::EngineConfig::default()
-    })
-    .await
-    .expect("engine starts")
-}
+mod common;
+
+use common::{engine, login};
 
 async fn token(api: &ApiClient, demo: &engine::DemoLogin) -> String {
-    let body = LoginRequest {
-        email: demo.email.clone(),
-        password: demo.password.clone(),
-    };
-    match api.login(demo.tenant_id, &body, None).await.expect("login") {
-        LoginResponse::Tokens(tokens) => tokens.access_token,
-        other => panic!("unexpected {other:?}"),
-    }
+    login(api, demo).await.access_token
 }
 
 fn status_and_field(err: ClientError) -> (u16, Option<String>) {
