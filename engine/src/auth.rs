@@ -9,7 +9,7 @@ use argon2::{
 };
 use axum::{extract::FromRequestParts, http::request::Parts, http::HeaderMap};
 use chrono::{DateTime, Duration, Utc};
-use dto::{Claims, TenantId, UserId};
+use dto::{Audience, Claims, TenantId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::{rngs::OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -157,7 +157,7 @@ impl TokenKeys {
             iat,
             jti: Some(uuid::Uuid::new_v4().to_string()),
             iss: Some(TOKEN_ISSUER.to_owned()),
-            aud: Some(TOKEN_AUDIENCE.to_owned()),
+            aud: Audience::one(TOKEN_AUDIENCE),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing an access token: {e}")))

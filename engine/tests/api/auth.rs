@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use dto::{Claims, TenantId, UserId};
+use dto::{Audience, Claims, TenantId, UserId};
 use engine::{
     auth::{hash_password, TokenKeys},
     store::{self, NewUser, UserRecord},
@@ -315,7 +315,7 @@ async fn a_token_for_another_audience_or_from_another_issuer_is_401() {
         iat: now,
         jti: None,
         iss: iss.map(str::to_owned),
-        aud: aud.map(str::to_owned),
+        aud: aud.map(Audience::one).unwrap_or_default(),
     };
     let sign = |c: &Claims| {
         jsonwebtoken::encode(
