@@ -54,8 +54,8 @@ pub struct ReconciliationRun {
     pub connector_id: ConnectorId,
     /// Full or delta.
     pub mode: ReconciliationMode,
-    /// Whether it only reports (xavyo-idp does not say, so read as false).
-    pub dry_run: bool,
+    /// Whether it only reports; none when the upstream does not say (xavyo-idp never does).
+    pub dry_run: Option<bool>,
     /// Lifecycle state.
     pub status: ReconciliationRunStatus,
     /// Started at (none while pending).
@@ -76,6 +76,30 @@ pub struct ReconciliationRun {
     pub error_message: Option<String>,
 }
 
+impl ReconciliationRun {
+    /// True when the upstream says the run only reports.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run == Some(true)
+    }
+
+    /// How long the run has taken, in seconds: from its start to its end once finished (the upstream's own
+    /// figure when it gives no end), to `now` while it is active; none before it started. xavyo-idp reports
+    /// `duration_seconds: 0` for a run that is still going: that figure is never shown as a duration.
+    pub fn elapsed_seconds(&self, now: DateTime<Utc>) -> Option<f64> {
+        let started = self.started_at;
+        let span = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            ((to - from).num_milliseconds().max(0) as f64) / 1000.0
+        };
+        if self.status.is_active() {
+            return started.map(|from| span(from, now));
+        }
+        match (started, self.completed_at) {
+            (Some(from), Some(to)) => Some(span(from, to)),
+            _ => self.duration_seconds,
+        }
+    }
+}
+
 /// A run in either shape: ours (flat counts, `created_by`, `dry_run`) or xavyo-idp's (counts under
 /// `statistics`, `triggered_by`, no `dry_run`).
 #[derive(Deserialize)]
@@ -83,8 +107,7 @@ struct RawRun {
     id: RunId,
     connector_id: ConnectorId,
     mode: ReconciliationMode,
-    #[serde(default)]
-    dry_run: bool,
+    dry_run: Option<bool>,
     status: ReconciliationRunStatus,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,

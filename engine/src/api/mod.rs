@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
+        .route("/features", get(features))
         .route("/connectors", get(connectors::list))
         .route("/connectors/{id}", get(connectors::get))
         .route(
@@ -139,6 +140,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
+}
+
+/// What this engine does beyond xavyo-idp's API: all of the features the console knows.
+async fn features(_admin: crate::auth::AdminContext) -> Json<dto::UpstreamFeatures> {
+    Json(dto::UpstreamFeatures::all())
 }
 
 async fn no_route() -> ApiError {

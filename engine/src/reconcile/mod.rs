@@ -665,7 +665,7 @@ impl Walk<'_> {
             now,
         )
         .await?;
-        if !run.dry_run {
+        if !run.is_dry_run() {
             for (id, f) in ids.iter().zip(found) {
                 let (DiscrepancyType::Unlinked, Some(identity), Some(uid)) =
                     (f.discrepancy_type, f.identity_id, f.external_uid.as_deref())

@@ -76,7 +76,7 @@ impl TryFrom<RunRow> for RunState {
                 id: parse_id(&row.id)?,
                 connector_id: parse_id(&row.connector_id)?,
                 mode: parse_enum(&row.mode)?,
-                dry_run: row.dry_run,
+                dry_run: Some(row.dry_run),
                 status,
                 started_at: (status != ReconciliationRunStatus::Pending
                     || row.resume_cursor.is_some())

@@ -145,7 +145,10 @@ async fn the_demo_history_comes_from_real_runs() {
     let list: RunList = serde_json::from_value(body).expect("runs");
     assert_eq!(list.total, 2, "{list:?}");
     let (dry, nightly) = (&list.runs[0], &list.runs[1]);
-    assert!(dry.dry_run && !nightly.dry_run, "newest first: {list:?}");
+    assert!(
+        dry.is_dry_run() && !nightly.is_dry_run(),
+        "newest first: {list:?}"
+    );
     for r in &list.runs {
         assert_eq!(r.status, ReconciliationRunStatus::Completed);
         assert!(r.accounts_processed > 40 && r.accounts_processed == r.accounts_total);
@@ -208,7 +211,7 @@ async fn a_run_executes_in_the_background_and_reports() {
     let te = engine().await;
     let token = te.admin_token().await;
     let started = start(&te, &token, json!({"mode": "full", "dry_run": true})).await;
-    assert!(started.dry_run);
+    assert!(started.is_dry_run());
     let done = completed(&te, &token, started.id).await;
     assert!(done.accounts_total > 0 && done.accounts_processed == done.accounts_total);
     assert!(done.duration_seconds.is_some() && done.completed_at.is_some());
