@@ -881,13 +881,8 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
     type Error = String;
 
     fn try_from(raw: RawSchedule) -> Result<Self, Self::Error> {
-        let (frequency, cron_expression) = match raw.frequency.parse::<ScheduleFrequency>() {
-            Ok(frequency) => (frequency, raw.cron_expression),
-            Err(_) if is_cron_expression(&raw.frequency) => {
-                (ScheduleFrequency::Cron, Some(raw.frequency))
-            }
-            Err(unknown) => return Err(unknown.to_string()),
-        };
+        let (frequency, cron_expression) =
+            read_frequency(&raw.frequency, raw.cron_expression).map_err(|e| e.to_string())?;
         Ok(Self {
             id: raw.id,
             connector_id: raw.connector_id,
@@ -909,6 +904,22 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
     }
 }
 
+/// Reads a schedule's `frequency` (with its `cron_expression`): one of the frequencies, or a five-field cron
+/// expression standing for itself, as xavyo-idp stores and reads a cron schedule (it has no `cron` frequency:
+/// sent `cron`, it saves `daily`). The one reading of the field, for the console's DTOs and the engine's body.
+pub fn read_frequency(
+    frequency: &str,
+    cron_expression: Option<String>,
+) -> Result<(ScheduleFrequency, Option<String>), enums::UnknownVariant> {
+    match frequency.parse::<ScheduleFrequency>() {
+        Ok(frequency) => Ok((frequency, cron_expression)),
+        Err(_) if is_cron_expression(frequency) => {
+            Ok((ScheduleFrequency::Cron, Some(frequency.trim().to_owned())))
+        }
+        Err(unknown) => Err(unknown),
+    }
+}
+
 /// True for five whitespace-separated fields of digits, names and `* / , - ?`.
 fn is_cron_expression(text: &str) -> bool {
     let fields: Vec<&str> = text.split_whitespace().collect();
@@ -927,8 +938,10 @@ pub struct ScheduleList {
     pub schedules: Vec<ReconciliationSchedule>,
 }
 
-/// `PUT /connectors/{id}/reconciliation/schedule` body.
+/// `PUT /connectors/{id}/reconciliation/schedule` body. A cron schedule is written with its expression in
+/// `frequency` (what xavyo-idp stores) and in `cron_expression` (ours), and read from either.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "WireUpsert", into = "WireUpsert")]
 pub struct UpsertSchedule {
     /// Full or delta.
     pub mode: ReconciliationMode,
@@ -954,7 +967,94 @@ fn yes() -> bool {
     true
 }
 
+/// [`UpsertSchedule`] as it crosses the wire.
+#[derive(Serialize, Deserialize)]
+struct WireUpsert {
+    mode: ReconciliationMode,
+    frequency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day_of_week: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day_of_month: Option<u8>,
+    hour_of_day: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cron_expression: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+impl From<UpsertSchedule> for WireUpsert {
+    fn from(s: UpsertSchedule) -> Self {
+        let frequency = match (s.frequency, s.cron_expression.as_deref()) {
+            (ScheduleFrequency::Cron, Some(expr)) => expr.trim().to_owned(),
+            (frequency, _) => frequency.as_str().to_owned(),
+        };
+        Self {
+            mode: s.mode,
+            frequency,
+            day_of_week: s.day_of_week,
+            day_of_month: s.day_of_month,
+            hour_of_day: s.hour_of_day,
+            cron_expression: s.cron_expression,
+            enabled: s.enabled,
+        }
+    }
+}
+
+impl TryFrom<WireUpsert> for UpsertSchedule {
+    type Error = enums::UnknownVariant;
+
+    fn try_from(w: WireUpsert) -> Result<Self, Self::Error> {
+        let (frequency, cron_expression) = read_frequency(&w.frequency, w.cron_expression)?;
+        Ok(Self {
+            mode: w.mode,
+            frequency,
+            day_of_week: w.day_of_week,
+            day_of_month: w.day_of_month,
+            hour_of_day: w.hour_of_day,
+            cron_expression,
+            enabled: w.enabled,
+        })
+    }
+}
+
 impl UpsertSchedule {
+    /// The fields of `saved` that are not what this request asked for (only those its frequency uses), by
+    /// their wire names: what an upstream changed or dropped silently (xavyo-idp saves an unknown frequency
+    /// as `daily`). Empty when it stored what was asked.
+    pub fn differences(&self, saved: &ReconciliationSchedule) -> Vec<&'static str> {
+        let mut differ = Vec::new();
+        if saved.mode != self.mode {
+            differ.push("mode");
+        }
+        if saved.frequency != self.frequency {
+            differ.push("frequency");
+        }
+        let uses = |f: ScheduleFrequency| self.frequency == f;
+        if uses(ScheduleFrequency::Weekly) && saved.day_of_week != self.day_of_week {
+            differ.push("day_of_week");
+        }
+        if uses(ScheduleFrequency::Monthly) && saved.day_of_month != self.day_of_month {
+            differ.push("day_of_month");
+        }
+        if !uses(ScheduleFrequency::Hourly)
+            && !uses(ScheduleFrequency::Cron)
+            && saved.hour_of_day != self.hour_of_day
+        {
+            differ.push("hour_of_day");
+        }
+        if uses(ScheduleFrequency::Cron)
+            && saved.cron_expression.as_deref().map(str::trim)
+                != self.cron_expression.as_deref().map(str::trim)
+        {
+            differ.push("cron_expression");
+        }
+        if saved.enabled != self.enabled {
+            differ.push("enabled");
+        }
+        differ
+    }
+
     /// Checks the fields the frequency needs are present and every given field is in range.
     pub fn validate(&self) -> Result<(), ErrorBody> {
         if self.hour_of_day > 23 {

@@ -912,7 +912,7 @@ fn run() -> ReconciliationRun {
         id: id(1),
         connector_id: id(2),
         mode: ReconciliationMode::Delta,
-        dry_run: true,
+        dry_run: Some(true),
         status: ReconciliationRunStatus::Failed,
         started_at: Some(at("2026-11-20T02:00:00Z")),
         completed_at: Some(at("2026-11-20T02:00:12.5Z")),
