@@ -1144,6 +1144,31 @@ pub struct Trend {
     pub to: DateTime<Utc>,
 }
 
+impl Trend {
+    /// One point for every day from `from` to `to` (UTC days, both included), oldest first: the upstream's
+    /// points where it sent them, zero where it sent none (xavyo-idp sends only the days with data). A point
+    /// outside the range is kept in date order.
+    pub fn every_day(&self) -> Vec<TrendPoint> {
+        let (first, last) = (self.from.date_naive(), self.to.date_naive());
+        let mut sent: BTreeMap<NaiveDate, TrendPoint> = self
+            .data_points
+            .iter()
+            .map(|p| (p.date, p.clone()))
+            .collect();
+        // At most a few years of days: a range the upstream made absurd is not expanded.
+        if first <= last && (last - first).num_days() <= 3660 {
+            for date in first.iter_days().take_while(|d| *d <= last) {
+                sent.entry(date).or_insert_with(|| TrendPoint {
+                    date,
+                    total: 0,
+                    by_type: BTreeMap::new(),
+                });
+            }
+        }
+        sent.into_values().collect()
+    }
+}
+
 /// The filters of `GET /reconciliation/trend` (default: the last 30 days). Serialises to its query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrendQuery {

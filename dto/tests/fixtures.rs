@@ -1338,3 +1338,24 @@ fn filters_xavyo_did_not_apply_are_found_from_its_rows() {
     assert!(by_type.unapplied(&creates).is_empty());
     assert!(OperationQuery::default().unapplied(&rows).is_empty());
 }
+
+#[test]
+fn xavyo_trend_is_zero_filled_over_its_range() {
+    // xavyo-idp sends only the days with data: the console shows every day of the range.
+    let trend: Trend = captured("seeded_recon_trend");
+    assert_eq!(trend.data_points.len(), 1);
+    let days = trend.every_day();
+    assert_eq!(days.len(), 31, "2026-10-25 to 2026-11-24, both included");
+    assert_eq!(
+        days.first().unwrap().date,
+        NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()
+    );
+    assert_eq!(
+        days.last().unwrap().date,
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    );
+    assert_eq!(days.iter().map(|p| p.total).sum::<u64>(), 4);
+    let found = days.iter().find(|p| p.total == 4).unwrap();
+    assert_eq!(found.date, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    assert!(days.windows(2).all(|w| w[0].date < w[1].date));
+}

@@ -306,7 +306,7 @@ const TOP: f64 = 12.0;
 /// numbers in a table; an empty state when the range has none.
 #[component]
 pub fn TrendChart(trend: Trend) -> impl IntoView {
-    let points = trend.data_points;
+    let points = trend.every_day();
     if points.iter().all(|p| p.total == 0) {
         return view! {
             <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
