@@ -697,13 +697,25 @@ mod render_tests {
 
     #[test]
     fn the_progress_bar_draws_without_inline_style() {
-        let out = html(|| view! { <RunProgress processed=3 total=12/> });
+        let out = html(|| view! { <RunProgress processed=3 total=12 active=true/> });
         assert!(out.contains(r#"aria-valuenow="3""#), "{out}");
         assert!(out.contains(r#"width="25%""#), "{out}");
         assert!(
             !out.contains("style"),
             "the page's CSP allows no inline style: {out}"
         );
+    }
+
+    #[test]
+    fn progress_says_only_what_the_upstream_reported() {
+        // xavyo-idp reports no counts: an active run has reported no progress, a finished one compared none.
+        let active = html(|| view! { <RunProgress processed=0 total=0 active=true/> });
+        assert!(active.contains("No progress reported yet."), "{active}");
+        let finished = html(|| view! { <RunProgress processed=0 total=0 active=false/> });
+        assert!(finished.contains("0 accounts compared."), "{finished}");
+        for out in [active, finished] {
+            assert!(!out.contains("Counting"), "{out}");
+        }
     }
 
     #[test]

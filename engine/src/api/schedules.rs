@@ -8,7 +8,7 @@ use dto::{
     ConnectorId, ReconciliationSchedule, ScheduleList, Trend, TrendPoint, TrendQuery,
     UpsertSchedule,
 };
-use enums::{DiscrepancyType, ReconciliationMode, ScheduleFrequency};
+use enums::{DiscrepancyType, ReconciliationMode};
 
 use super::{
     body::JsonObject,
