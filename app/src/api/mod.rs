@@ -194,18 +194,32 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in user (any role), or `Unauthorized`.
 #[server]
 pub async fn current_user() -> Result<SignedInUser, AppError> {
-    let session = ssr::session()
-        .await
-        .ok_or(AppError::Unauthorized)
-        .inspect_err(ssr::set_status)?;
-    let claims = session.claims;
-    Ok(SignedInUser {
-        is_admin: claims.is_admin(),
-        user_id: claims.sub,
-        email: claims.email,
-        tenant_id: claims.tid,
-        roles: claims.roles,
-    })
+    signed_in_user()
+}
+
+/// The signed-in user of the request being rendered, read at once from the session the server put in it (no
+/// upstream call, nothing to wait for), or `Unauthorized`. Only the server renders pages; in the browser
+/// there is no session to read.
+pub fn signed_in_user() -> Result<SignedInUser, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        let session = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ssr::Session>().cloned())
+            .ok_or(AppError::Unauthorized)
+            .inspect_err(ssr::set_status)?;
+        let claims = session.claims;
+        Ok(SignedInUser {
+            is_admin: claims.is_admin(),
+            user_id: claims.sub,
+            email: claims.email,
+            tenant_id: claims.tid,
+            roles: claims.roles,
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Err(AppError::Unauthorized)
+    }
 }
 
 /// The demo hint for the login page, when there is one.
