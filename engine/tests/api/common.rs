@@ -186,25 +186,6 @@ pub fn with_body(
 }
 
 impl TestEngine {
-    /// The same databases under a new engine, as after a restart: this one is shut down first.
-    pub async fn restart(self, queue: QueueConfig) -> TestEngine {
-        let config = EngineConfig {
-            database_path: self.database_path(),
-            jwt_secret: Some(SECRET.to_owned()),
-            demo: true,
-            ..EngineConfig::default()
-        };
-        self.engine.shutdown().await;
-        let engine = Engine::open(&config, queue).await.expect("engine reopens");
-        TestEngine {
-            app: engine.router(),
-            pool: engine.pool().clone(),
-            demo: engine.demo().cloned().expect("demo seeded"),
-            engine,
-            _dir: self._dir,
-        }
-    }
-
     /// The engine's database file.
     pub fn database_path(&self) -> std::path::PathBuf {
         self._dir.path().join("engine.db")

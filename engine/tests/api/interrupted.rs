@@ -178,63 +178,6 @@ async fn a_bulk_remediation_whose_caller_gives_up_still_finishes_every_item() {
 }
 
 #[tokio::test]
-async fn a_remediation_its_engine_died_in_is_given_back_and_audited_at_the_next_start() {
-    let te = engine_with(fast_queue(0)).await;
-    let token = te.admin_token().await;
-    let mismatch = pending_mismatches(&te, &token, 1).await.remove(0);
-    let id = mismatch["id"].as_str().expect("id").to_owned();
-    // What a kill -9 between the claim and the settle leaves: the discrepancy claimed (resolved by the admin)
-    // and in flight, holding the connector; no audit entry.
-    let claimed_at = "2026-12-04T10:00:00.000000Z";
-    let now = chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
-    sqlx::query(
-        "UPDATE discrepancies SET resolution_status = 'resolved', resolved_action = 'update',
-                resolved_by = ?, resolved_at = ? WHERE id = ?",
-    )
-    .bind(DEMO_ADMIN.to_string())
-    .bind(claimed_at)
-    .bind(&id)
-    .execute(&te.pool)
-    .await
-    .expect("claimed");
-    sqlx::query(
-        "INSERT INTO remediations_in_flight (discrepancy_id, connector_id, direction, started_at)
-         VALUES (?, ?, 'xavyo_to_target', ?)",
-    )
-    .bind(&id)
-    .bind(CORPORATE_DIRECTORY.to_string())
-    .bind(&now)
-    .execute(&te.pool)
-    .await
-    .expect("in flight");
-    let (status, body) = te.admin_post(&token, RUNS, json!({"mode": "full"})).await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "held before the restart: {body}"
-    );
-
-    let te = te.restart(fast_queue(0)).await;
-    let token = te.admin_token().await;
-    assert_eq!(status_of(&te, &token, &id).await, "pending", "given back");
-    let entries = audit_of(&te, &token, &id).await;
-    assert_eq!(entries.len(), 1, "audited once: {entries:?}");
-    assert_eq!(entries[0]["result"], "failure");
-    assert_eq!(entries[0]["action_type"], "update");
-    assert_eq!(entries[0]["direction"], "xavyo_to_target");
-    assert_eq!(entries[0]["performed_by"], DEMO_ADMIN.to_string());
-    assert_eq!(entries[0]["details"]["interrupted"], true, "{entries:?}");
-    run_starts(&te, &token).await;
-    let in_flight: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remediations_in_flight")
-        .fetch_one(&te.pool)
-        .await
-        .expect("counts");
-    assert_eq!(in_flight, 0);
-}
-
-#[tokio::test]
 async fn a_database_failure_is_said_in_words_in_the_result_and_the_audit_log() {
     let te = engine_with(fast_queue(0)).await;
     let token = te.admin_token().await;
@@ -293,4 +236,186 @@ async fn a_database_failure_is_said_in_words_in_the_result_and_the_audit_log() {
         assert!(said.contains("another identity"), "{said}");
     }
     assert_eq!(status_of(&te, &token, id).await, "pending", "given back");
+}
+
+/// The `engine` binary on `database`, and its base address (it prints it once listening).
+fn spawn_binary(database: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_engine"))
+        .arg("--database")
+        .arg(database)
+        .args(["--bind", "127.0.0.1:0", "--demo", "--workers", "0"])
+        .args(["--jwt-secret", crate::common::SECRET])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the engine binary starts");
+    let stdout = child.stdout.take().expect("its output");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = lines
+        .find_map(|line| {
+            line.ok()?
+                .strip_prefix("engine listening on http://")
+                .map(str::to_owned)
+        })
+        .expect("the engine says where it listens");
+    // Its log goes to the same pipe: keep reading it, or its writes fail.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+/// One HTTP/1.1 request over a fresh connection; answers the status and the JSON body (Null when empty).
+async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = request(addr, method, path, token, body).await;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("reads");
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    let _ = stream.shutdown().await;
+    (status, body)
+}
+
+/// Sends a request and leaves its answer unread.
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let demo = engine::demo::login();
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Tenant-ID: {}\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        demo.tenant_id,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    stream.write_all(text.as_bytes()).await.expect("sends");
+    stream
+}
+
+async fn binary_token(addr: &str) -> String {
+    let demo = engine::demo::login();
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/auth/login",
+        None,
+        &json!({"email": demo.email, "password": demo.password}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn an_engine_killed_mid_remediation_gives_the_claim_back_when_it_starts_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("engine.db");
+    let (mut engine, addr) = spawn_binary(&database);
+    let token = binary_token(&addr).await;
+    let (status, body) = http(
+        &addr,
+        "GET",
+        &format!(
+            "{}?discrepancy_type=mismatch&resolution_status=pending&limit=1",
+            discrepancies()
+        ),
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["discrepancies"][0]["id"]
+        .as_str()
+        .expect("a pending mismatch")
+        .to_owned();
+    let (status, body) = http(
+        &addr,
+        "PUT",
+        &format!("/connectors/{CORPORATE_DIRECTORY}/settings"),
+        Some(&token),
+        &json!({"offline": false, "error_rate": 0.0, "latency_ms": 4_000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Planning reads the account (4 s), then the claim, then the update (4 s): kill -9 during the update.
+    let _left_unread = request(
+        &addr,
+        "POST",
+        &format!("{}/{id}/remediate", discrepancies()),
+        Some(&token),
+        &json!({"action": "update", "direction": "xavyo_to_target"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(6_000)).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .expect("the database");
+    let in_flight: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remediations_in_flight")
+        .fetch_one(&pool)
+        .await
+        .expect("counts");
+    assert_eq!(in_flight, 1, "killed with the claim in flight");
+    pool.close().await;
+    engine.kill().expect("kill -9");
+    engine.wait().expect("it died");
+
+    let (mut engine, addr) = spawn_binary(&database);
+    let token = binary_token(&addr).await;
+    let (status, body) = http(
+        &addr,
+        "GET",
+        &format!("{}/{id}", discrepancies()),
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["resolution_status"], "pending", "given back: {body}");
+    let (_, body) = http(
+        &addr,
+        "GET",
+        &format!("/connectors/{CORPORATE_DIRECTORY}/reconciliation/actions?discrepancy_id={id}"),
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    let entries = body["actions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "audited once: {body}");
+    assert_eq!(entries[0]["result"], "failure");
+    assert_eq!(entries[0]["action_type"], "update");
+    assert_eq!(entries[0]["direction"], "xavyo_to_target");
+    assert_eq!(entries[0]["performed_by"], DEMO_ADMIN.to_string());
+    assert_eq!(entries[0]["details"]["interrupted"], true, "{body}");
+    let (status, body) = http(&addr, "POST", RUNS, Some(&token), &json!({"mode": "full"})).await;
+    assert_eq!(status, 202, "the connector is free at once: {body}");
+    engine.kill().expect("stops");
+    engine.wait().expect("stopped");
 }
