@@ -154,10 +154,10 @@ async fn method_not_allowed() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
 
-/// Runs a request that may change state (any method but the safe ones: GET, HEAD, OPTIONS) in a task of its own, which the request
-/// only waits for. axum drops a handler's future when its caller goes away (a client timeout, a closed tab):
-/// without the task, a remediation could claim its discrepancy and never apply, settle or audit it, and the
-/// connector would stay held. A read just stops.
+/// Runs a request that may change state (any method but the safe ones: GET, HEAD, OPTIONS) in a task of its
+/// own, which the request only waits for. axum drops a handler's future when its caller goes away (a client
+/// timeout, a closed tab): without the task, a remediation could claim its discrepancy and never apply, settle
+/// or audit it, and the connector would stay held. A read just stops.
 async fn to_the_end(request: Request, next: Next) -> Response {
     if request.method().is_safe() {
         return next.run(request).await;
