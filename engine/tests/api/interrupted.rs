@@ -419,3 +419,32 @@ async fn an_engine_killed_mid_remediation_gives_the_claim_back_when_it_starts_ag
     engine.kill().expect("stops");
     engine.wait().expect("stopped");
 }
+
+#[tokio::test]
+async fn any_change_runs_to_its_end_when_the_caller_leaves_at_once() {
+    let te = engine_with(fast_queue(0)).await;
+    let token = te.admin_token().await;
+    let (_, before) = te.admin_get(&token, RUNS).await;
+    // Polled once, then dropped: the run start has only begun (its first database call is on its way).
+    let request = with_body(
+        Method::POST,
+        RUNS,
+        &json!({"mode": "full", "dry_run": true}),
+        &token,
+        te.demo.tenant_id,
+    );
+    let answered = tokio::time::timeout(Duration::ZERO, te.app.clone().oneshot(request)).await;
+    assert!(answered.is_err(), "meant to be cut off: {answered:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, after) = te.admin_get(&token, RUNS).await;
+        if after["total"].as_u64() > before["total"].as_u64() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run start never happened: {after}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
