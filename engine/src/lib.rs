@@ -166,6 +166,9 @@ impl Engine {
         let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;
         let connectors = ConnectorRegistry::builtin(directory.clone());
         let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
+        // Before anything can claim again: a remediation the last engine stopped in the middle of holds its
+        // connector and its discrepancy until it is given back.
+        reconciler.give_back_interrupted().await?;
         let queue = Queue::new(pool, queue, connectors);
         let demo = if config.demo {
             Some(seed_demo(&queue, &reconciler, &directory).await?)

@@ -849,6 +849,51 @@ async fn bulk_remediation_is_per_item_and_capped() {
 }
 
 #[tokio::test]
+async fn a_bulk_calls_its_connector_side_by_side_up_to_the_connector_limit() {
+    let te = engine_with_reconciler(fast_queue(0), ReconcilerConfig::default()).await;
+    let token = te.admin_token().await;
+    let path = recon("discrepancies/bulk-remediate");
+    let mismatch = pending(&te, &token, "mismatch").await.remove(0);
+    let item =
+        json!({"discrepancy_id": mismatch.id, "action": "update", "direction": "xavyo_to_target"});
+    let limit = ReconcilerConfig::default().remediations_per_connector;
+    assert_eq!(limit, 8, "the default share of a connector");
+    // Each dry item reads the account once (500 ms): one after another, 16 of them take 8 s; side by side,
+    // eight at a time, two rounds.
+    faults(&te, &token, 500).await;
+    let started = std::time::Instant::now();
+    let (status, body) = te
+        .admin_post(
+            &token,
+            &path,
+            json!({"items": vec![item.clone(); 2 * limit], "dry_run": true}),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dry: BulkRemediateResponse = serde_json::from_value(body).expect("bulk answer");
+    assert_eq!(dry.succeeded, 16, "{dry:?}");
+    assert!(
+        took >= Duration::from_millis(1_000) && took < Duration::from_millis(3_000),
+        "two rounds of eight, not sixteen calls in turn nor all at once: {took:?}"
+    );
+    // For real, the same discrepancy three times: the items plan side by side, one claim wins and the others
+    // are skipped as settled; results stay in the order asked.
+    faults(&te, &token, 100).await;
+    let (status, body) = te
+        .admin_post(&token, &path, json!({"items": vec![item; 3]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let real: BulkRemediateResponse = serde_json::from_value(body).expect("bulk answer");
+    assert_eq!(
+        (real.total, real.succeeded, real.failed, real.skipped),
+        (3, 1, 0, 2),
+        "{real:?}"
+    );
+    assert!(real.results.iter().all(|r| r.discrepancy_id == mismatch.id));
+}
+
+#[tokio::test]
 async fn bad_input_is_refused_naming_the_parameter_and_other_tenants_see_nothing() {
     let te = engine().await;
     let token = te.admin_token().await;
