@@ -5,6 +5,7 @@
 use dto::{
     enums::{ConflictOutcome, OperationStatus},
     ConflictId, ConflictList, ConflictQuery, OperationId, ProvisioningConflict,
+    ProvisioningOperation,
 };
 use leptos::prelude::*;
 
@@ -47,6 +48,20 @@ pub async fn held_operations(
             tracing::info!(error = %e, "conflicts unavailable: operations shown without their holds");
             Ok(Vec::new())
         }
+    }
+}
+
+/// `GET /operations/{id}` for one operation of a conflict: none when the upstream no longer has it (an aside
+/// of the conflict's page, so its absence does not make the page a 404), any other failure as the error.
+#[server]
+pub async fn conflict_operation(
+    id: OperationId,
+) -> Result<Option<ProvisioningOperation>, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    match api.get_operation(session.caller(), id).await {
+        Ok(op) => Ok(Some(op)),
+        Err(client::ClientError::Api { status: 404, .. }) => Ok(None),
+        Err(e) => Err(ssr::upstream(e)),
     }
 }
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_conflict, get_operation, list_connectors};
+use crate::api::{conflict_operation, get_conflict, list_connectors};
 use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     conflicts::{
@@ -21,18 +21,17 @@ use crate::error::AppError;
 /// The connectors' names by id.
 type Names = HashMap<ConnectorId, String>;
 
-/// The conflict and its two operations (each one's failure shown in its place).
-type Loaded = (
-    ProvisioningConflict,
-    Result<ProvisioningOperation, AppError>,
-    Option<Result<ProvisioningOperation, AppError>>,
-);
+/// One operation of a conflict: read, gone (none), or unreadable.
+type Side = Result<Option<ProvisioningOperation>, AppError>;
+
+/// The conflict and its two operations (each one's absence or failure shown in its place).
+type Loaded = (ProvisioningConflict, Side, Option<Side>);
 
 async fn load(id: ConflictId) -> Result<Loaded, AppError> {
     let conflict = get_conflict(id).await?;
-    let earlier = get_operation(conflict.operation_id_a).await;
+    let earlier = conflict_operation(conflict.operation_id_a).await;
     let later = match conflict.operation_id_b {
-        Some(b) => Some(get_operation(b).await),
+        Some(b) => Some(conflict_operation(b).await),
         None => None,
     };
     Ok((conflict, earlier, later))
@@ -79,11 +78,13 @@ pub fn ConflictDetailPage() -> impl IntoView {
     }
 }
 
-fn card_parts(
-    operation: Option<Result<ProvisioningOperation, AppError>>,
-) -> (Option<ProvisioningOperation>, String) {
+fn card_parts(operation: Option<Side>) -> (Option<ProvisioningOperation>, String) {
     match operation {
-        Some(Ok(op)) => (Some(op), String::new()),
+        Some(Ok(Some(op))) => (Some(op), String::new()),
+        Some(Ok(None)) => (
+            None,
+            "The upstream no longer has this operation.".to_owned(),
+        ),
         Some(Err(e)) => (None, format!("The operation could not be read: {e}")),
         None => (
             None,
@@ -95,8 +96,8 @@ fn card_parts(
 #[component]
 fn ConflictView(
     conflict: ProvisioningConflict,
-    earlier: Result<ProvisioningOperation, AppError>,
-    later: Option<Result<ProvisioningOperation, AppError>>,
+    earlier: Side,
+    later: Option<Side>,
     names: Names,
 ) -> impl IntoView {
     let kind = conflict_type_text(&conflict);

@@ -425,7 +425,13 @@ async fn any_change_runs_to_its_end_when_the_caller_leaves_at_once() {
     let te = engine_with(fast_queue(0)).await;
     let token = te.admin_token().await;
     let (_, before) = te.admin_get(&token, RUNS).await;
-    // Polled once, then dropped: the run start has only begun (its first database call is on its way).
+    // Another writer holds the database, so the run start cannot finish before its caller leaves: it waits
+    // for the lock (SQLite's busy timeout), the request is dropped, then the lock goes.
+    let mut writer = te.pool.acquire().await.expect("a connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *writer)
+        .await
+        .expect("locks");
     let request = with_body(
         Method::POST,
         RUNS,
@@ -433,8 +439,14 @@ async fn any_change_runs_to_its_end_when_the_caller_leaves_at_once() {
         &token,
         te.demo.tenant_id,
     );
-    let answered = tokio::time::timeout(Duration::ZERO, te.app.clone().oneshot(request)).await;
+    let answered =
+        tokio::time::timeout(Duration::from_millis(100), te.app.clone().oneshot(request)).await;
     assert!(answered.is_err(), "meant to be cut off: {answered:?}");
+    sqlx::query("ROLLBACK")
+        .execute(&mut *writer)
+        .await
+        .expect("unlocks");
+    drop(writer);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let (_, after) = te.admin_get(&token, RUNS).await;
