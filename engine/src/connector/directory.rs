@@ -21,7 +21,7 @@ use super::{
     ConnectorSettings, NewAccount,
 };
 use crate::{
-    store::{parse_json, parse_opt_id, parse_time, ts},
+    store::{parse_json, parse_opt_id, parse_time, secure_database_file, ts},
     EngineError,
 };
 
@@ -49,11 +49,10 @@ impl DirectoryStore {
         database.with_file_name(format!("{stem}.directory.db"))
     }
 
-    /// Opens (creating if needed) the directory database at `path` and migrates it.
+    /// Opens (creating if needed, private like the engine's own file) the directory database at `path` and
+    /// migrates it.
     pub async fn open(path: &Path) -> Result<Self, EngineError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
+        secure_database_file(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

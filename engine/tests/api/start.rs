@@ -3,6 +3,8 @@
 use std::{
     io::{Read, Write},
     net::SocketAddr,
+    os::unix::fs::PermissionsExt,
+    path::Path,
 };
 
 use chrono::Utc;
@@ -268,5 +270,54 @@ async fn an_address_spraying_passwords_is_locked_out_over_tcp() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    running.shutdown().await;
+}
+
+/// The permission bits, in octal as `ls` and `chmod` spell them.
+fn mode(path: &Path) -> String {
+    let metadata = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    format!("{:o}", metadata.permissions().mode() & 0o777)
+}
+
+/// The engine's files as they are while it runs: both databases with their write-ahead logs and indexes.
+const FILES: [&str; 6] = [
+    "engine.db",
+    "engine.db-wal",
+    "engine.db-shm",
+    "engine.directory.db",
+    "engine.directory.db-wal",
+    "engine.directory.db-shm",
+];
+
+#[tokio::test]
+async fn the_data_folder_is_0700_and_every_database_file_0600() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = EngineConfig {
+        database_path: data.join("engine.db"),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    // The demo seed has written both databases by the time the engine serves.
+    let running = engine::start(config.clone()).await.expect("starts");
+    assert_eq!(mode(&data), "700", "data folder");
+    for file in FILES {
+        assert_eq!(mode(&data.join(file)), "600", "{file}");
+    }
+    running.shutdown().await;
+
+    // Found looser (an older engine, a copy): tightened at the next start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for file in FILES {
+        let path = data.join(file);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        }
+    }
+    let running = engine::start(config).await.expect("restarts");
+    assert_eq!(mode(&data), "700", "data folder");
+    for file in FILES {
+        assert_eq!(mode(&data.join(file)), "600", "{file}");
+    }
     running.shutdown().await;
 }
