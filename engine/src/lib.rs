@@ -101,7 +101,8 @@ pub struct EngineConfig {
     pub bind: SocketAddr,
     /// HS256 signing secret (at least 32 characters); none: generated at first start and kept in the database.
     pub jwt_secret: Option<String>,
-    /// Seed the demo tenants, accounts and history into an empty database.
+    /// Seed the demo tenants, accounts and history into an empty database. Without it, a database holding
+    /// the demo data (its seed marks it) is refused.
     pub demo: bool,
     /// How reconciliation runs are executed.
     pub reconciler: ReconcilerConfig,
@@ -160,6 +161,14 @@ impl Engine {
     /// `config.demo`, and starts `queue.workers` workers.
     pub async fn open(config: &EngineConfig, queue: QueueConfig) -> Result<Self, EngineError> {
         let pool = open_database(&config.database_path).await?;
+        if !config.demo && store::holds_demo_data(&pool).await? {
+            pool.close().await;
+            return Err(EngineError::Config(format!(
+                "{} holds the demo data, whose accounts have published passwords: start in demo mode \
+                 (--demo, DEMO=1) to use it, or give another database file (ENGINE_DATABASE)",
+                config.database_path.display()
+            )));
+        }
         let directory =
             DirectoryStore::open(&DirectoryStore::path_beside(&config.database_path)).await?;
         let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;

@@ -321,3 +321,75 @@ async fn the_data_folder_is_0700_and_every_database_file_0600() {
     }
     running.shutdown().await;
 }
+
+/// Opens the engine on `database_path` without demo mode; answers the refusal's message, if refused.
+async fn refusal_without_demo(database_path: &Path) -> Option<String> {
+    let config = EngineConfig {
+        database_path: database_path.to_owned(),
+        ..EngineConfig::default()
+    };
+    match engine::Engine::open(&config, QueueConfig::default()).await {
+        Ok(engine) => {
+            engine.shutdown().await;
+            None
+        }
+        Err(EngineError::Config(message)) => Some(message),
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_database_holding_the_demo_data_is_refused_without_demo_mode_even_copied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seeded = dir.path().join("engine.db");
+    let config = EngineConfig {
+        database_path: seeded.clone(),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    engine::start(config.clone())
+        .await
+        .expect("seeds")
+        .shutdown()
+        .await;
+
+    let message = refusal_without_demo(&seeded).await.expect("refused");
+    assert!(
+        message.contains("holds the demo data") && message.contains("--demo"),
+        "{message}"
+    );
+    // Copied elsewhere under another name, it is still the demo data.
+    let copy = dir.path().join("elsewhere/prod.db");
+    std::fs::create_dir_all(copy.parent().expect("folder")).expect("folder");
+    std::fs::copy(&seeded, &copy).expect("copied");
+    assert!(refusal_without_demo(&copy).await.is_some(), "the copy");
+    // Seeded before the seed marked it (no mark, the demo tenant): refused too.
+    let pool = engine::open_database(&copy).await.expect("opens");
+    sqlx::query("DELETE FROM settings WHERE key = 'demo_data'")
+        .execute(&pool)
+        .await
+        .expect("unmarked");
+    pool.close().await;
+    assert!(
+        refusal_without_demo(&copy).await.is_some(),
+        "an unmarked seed"
+    );
+    // Demo mode still opens it, and marks it again.
+    engine::start(EngineConfig {
+        database_path: copy.clone(),
+        demo: true,
+        ..EngineConfig::default()
+    })
+    .await
+    .expect("demo mode opens it")
+    .shutdown()
+    .await;
+    let pool = engine::open_database(&copy).await.expect("opens");
+    assert!(store::holds_demo_data(&pool).await.expect("reads"));
+    pool.close().await;
+
+    // A database without demo data starts without demo mode, again and again.
+    let plain = dir.path().join("plain/engine.db");
+    assert_eq!(refusal_without_demo(&plain).await, None);
+    assert_eq!(refusal_without_demo(&plain).await, None);
+}
