@@ -22,7 +22,7 @@
 //! | POST | `/operations/{id}/retry` (from failed, dead_letter), `/cancel` (from pending), `/resolve` `{resolution_notes?}` (from dead_letter) | 200 the operation; 409 `invalid_operation_state` with `current_status`, nothing changed |
 //! | GET | `/operations/conflicts?operation_id&conflict_type&pending_only&limit&offset`, `/operations/conflicts/{id}` | conflicts the worker detected (see [`conflicts`] and `specs/conflicts.md`), newest first; one conflict |
 //! | POST | `/operations/conflicts/{id}/resolve` `{outcome, notes?}` | the conflict, resolved; applied/merged release the held operation, superseded/rejected cancel it; 409 `invalid_operation_state` once resolved |
-//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`), with its status; 404 otherwise |
+//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`; only in demo mode or with [`EngineConfig::fault_injection`]), with its status; 404 otherwise |
 //!
 //! Reconciliation (see [`reconcile`] and `specs/reconciliation.md`), under `/connectors/{id}/reconciliation`:
 //!
@@ -104,6 +104,10 @@ pub struct EngineConfig {
     /// Seed the demo tenants, accounts and history into an empty database. Without it, a database holding
     /// the demo data (its seed marks it) is refused.
     pub demo: bool,
+    /// Offer fault injection (a connector taken offline, an error rate, latency: `/connectors/{id}/settings`)
+    /// and honour the faults stored. Demo mode always does; otherwise it is off, so that no admin of a real
+    /// deployment can take its connectors down from the console.
+    pub fault_injection: bool,
     /// How reconciliation runs are executed.
     pub reconciler: ReconcilerConfig,
 }
@@ -118,6 +122,7 @@ impl std::fmt::Debug for EngineConfig {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("demo", &self.demo)
+            .field("fault_injection", &self.fault_injection)
             .field("reconciler", &self.reconciler)
             .finish()
     }
@@ -130,6 +135,7 @@ impl Default for EngineConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
             demo: false,
+            fault_injection: false,
             reconciler: ReconcilerConfig::default(),
         }
     }
@@ -172,7 +178,8 @@ impl Engine {
         let directory =
             DirectoryStore::open(&DirectoryStore::path_beside(&config.database_path)).await?;
         let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;
-        let connectors = ConnectorRegistry::builtin(directory.clone());
+        let connectors =
+            ConnectorRegistry::builtin(directory.clone(), config.demo || config.fault_injection);
         let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
         let queue = Queue::new(pool, queue, connectors);
         let demo = if config.demo {
