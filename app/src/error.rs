@@ -51,6 +51,9 @@ pub enum AppError {
         /// Its message.
         message: String,
     },
+    /// A sign-in did not happen, for one of the reasons the login page knows (and words itself).
+    #[error("{0}")]
+    SignIn(SignInProblem),
     /// The provisioning service could not be reached or did not answer in time.
     #[error("The provisioning service is unavailable ({0}).")]
     Unavailable(String),
@@ -70,6 +73,7 @@ impl AppError {
             Self::Conflict { .. } => 409,
             Self::NotStarted { outcome, .. } if outcome == "blocked" => 422,
             Self::NotStarted { .. } => 409,
+            Self::SignIn(problem) => problem.status(),
             Self::Upstream { status, .. } => *status,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -81,6 +85,101 @@ impl AppError {
         Self::Validation {
             field: Some(field.to_owned()),
             message: message.into(),
+        }
+    }
+}
+
+/// Why a sign-in did not happen. A failed plain form post comes back to the login page with its error in
+/// the URL, where anyone can write one: so the page shows a sentence of its own for each of these codes
+/// (and a generic one for anything else), never a message from its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInProblem {
+    /// No email, or not an address.
+    EmailMissing,
+    /// Longer than [`dto::MAX_EMAIL_CHARS`].
+    EmailTooLong,
+    /// No password.
+    PasswordMissing,
+    /// Longer than [`dto::MAX_PASSWORD_BYTES`].
+    PasswordTooLong,
+    /// The tenant is not a UUID.
+    TenantInvalid,
+    /// The upstream refused the email, password or tenant.
+    Refused,
+    /// The account is disabled.
+    AccountDisabled,
+    /// Too many failed sign-ins; `minutes` when the upstream said how long to wait.
+    LockedOut {
+        /// Minutes until the next try, as the upstream said.
+        minutes: Option<u32>,
+    },
+    /// The account needs a second factor, which this console does not support.
+    MfaRequired,
+    /// The upstream issued an access token the console cannot read (logged), so there is no session.
+    TokenUnreadable,
+}
+
+impl SignInProblem {
+    /// The form field the problem is shown beside; `None` for the form as a whole.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Self::EmailMissing
+            | Self::EmailTooLong
+            | Self::AccountDisabled
+            | Self::LockedOut { .. } => Some("email"),
+            Self::PasswordMissing | Self::PasswordTooLong | Self::Refused | Self::MfaRequired => {
+                Some("password")
+            }
+            Self::TenantInvalid => Some("tenant"),
+            Self::TokenUnreadable => None,
+        }
+    }
+
+    /// The HTTP status of the refusal.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::LockedOut { .. } => 429,
+            Self::TokenUnreadable => 502,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for SignInProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmailMissing => f.write_str("Enter the email address of your account."),
+            Self::EmailTooLong => write!(
+                f,
+                "An email address is at most {} characters.",
+                dto::MAX_EMAIL_CHARS
+            ),
+            Self::PasswordMissing => f.write_str("Enter your password."),
+            Self::PasswordTooLong => {
+                write!(f, "A password is at most {} bytes.", dto::MAX_PASSWORD_BYTES)
+            }
+            Self::TenantInvalid => f.write_str(
+                "The tenant id is a UUID, e.g. 3f1e9a2b-5c6d-4e7f-8a9b-0123456789ab.",
+            ),
+            Self::Refused => f.write_str("The email, password or tenant is incorrect."),
+            Self::AccountDisabled => f.write_str("This account is disabled."),
+            Self::LockedOut { minutes: Some(1) } => {
+                f.write_str("Too many failed sign-ins; try again in 1 minute.")
+            }
+            Self::LockedOut { minutes: Some(m) } => {
+                write!(f, "Too many failed sign-ins; try again in {m} minutes.")
+            }
+            Self::LockedOut { minutes: None } => {
+                f.write_str("Too many sign-in attempts; try again later.")
+            }
+            Self::MfaRequired => f.write_str(
+                "This account requires multi-factor sign-in, which this console does not support.",
+            ),
+            Self::TokenUnreadable => f.write_str(
+                "The console cannot read the session token the provisioning service issued, so you \
+                 are not signed in. Tell the console's operator: the details are in its log.",
+            ),
         }
     }
 }

@@ -16,6 +16,10 @@ pub const ACCESS_COOKIE: &str = "console_access";
 pub const REFRESH_COOKIE: &str = "console_refresh";
 /// How long the refresh cookie lives (the upstream's refresh tokens last about a week).
 pub const REFRESH_MAX_AGE_SECS: i64 = 7 * 24 * 3600;
+/// Name of the cookie that keeps a failed sign-in's email and tenant for the login form to refill.
+pub const LOGIN_FORM_COOKIE: &str = "console_login_form";
+/// How long a failed sign-in's email and tenant are kept for the form.
+const LOGIN_FORM_MAX_AGE_SECS: i64 = 600;
 
 /// Everything a request handler or server function needs; built once at start-up.
 #[derive(Clone)]
@@ -105,6 +109,38 @@ impl PublicSite {
         }
     }
 
+    /// Whether a request naming `host` (its `Host` header) is one for this console. Loopback names
+    /// (`localhost`, `127.0.0.1`, `[::1]`, any port) always are: no other site's page can reach them under
+    /// its own name. Besides those, only the public URL's host when one is configured, else the address the
+    /// console listens on (`site_addr`). Anything else is how DNS rebinding looks: a page of another
+    /// site, whose name now points at this machine, calling the console as if it were its own.
+    pub fn serves_host(&self, host: &str, site_addr: std::net::SocketAddr) -> bool {
+        let host = host.to_ascii_lowercase();
+        let Some((name, port)) = split_host(&host) else {
+            return false;
+        };
+        if matches!(name, "localhost" | "127.0.0.1" | "[::1]") {
+            return true;
+        }
+        match &self.origin {
+            Some(origin) => {
+                let authority = origin.split_once("://").map_or("", |(_, a)| a);
+                split_host(authority).is_some_and(|(ours, _)| ours == name)
+            }
+            None => {
+                let ours = match site_addr.ip() {
+                    std::net::IpAddr::V4(ip) => ip.to_string(),
+                    std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                };
+                // Browsers leave the default port out of `Host`.
+                let port_matches = port.map_or(site_addr.port() == 80, |p| {
+                    p.parse::<u16>() == Ok(site_addr.port())
+                });
+                name == ours && port_matches
+            }
+        }
+    }
+
     /// The access cookie's name on this site.
     pub fn access_cookie(&self) -> &'static str {
         if self.is_https() {
@@ -124,6 +160,26 @@ impl PublicSite {
     }
 }
 
+/// `host[:port]` split in two (an IPv6 host keeps its brackets); `None` when it is no such thing.
+fn split_host(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (name, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let close = rest.find(']')? + 2;
+            let (name, after) = authority.split_at(close);
+            match after {
+                "" => (name, None),
+                _ => (name, Some(after.strip_prefix(':')?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (!name.is_empty() && port_ok).then_some((name, port))
+}
+
 /// The address of the browser a request came from, put in the request's extensions by the server (the TCP
 /// peer, or what a trusted proxy in front said); passed upstream on sign-in for per-address throttling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +196,9 @@ pub fn browser_address() -> Option<std::net::IpAddr> {
 pub struct Session {
     /// The bearer token sent upstream. Never rendered, never logged.
     pub access_token: Arc<str>,
+    /// The live refresh token (rotated on the way in when the access token had expired), which signing out
+    /// revokes. Never rendered, never logged.
+    pub refresh_token: Option<Arc<str>>,
     /// The token's claims (read, not verified: the upstream verifies the signature on every call).
     pub claims: Claims,
 }
@@ -163,14 +222,43 @@ impl Session {
     }
 }
 
-/// Reads a JWT's claims without checking its signature (the upstream does that on every call).
+/// Reads a JWT's claims without checking its signature (the upstream does that on every call). A token it
+/// cannot read is logged as a warning, with why and never the token: an upstream whose tokens the console
+/// cannot read otherwise only shows as admins bounced back to the login page.
 pub fn read_claims(token: &str) -> Option<Claims> {
     use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let claims = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| "it is not a JWT".to_owned())
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .map_err(|_| "its payload is not base64url".to_owned())
+        })
+        .and_then(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|e| format!("its claims do not fit: {e}"))
+        });
+    claims
+        .inspect_err(|why| tracing::warn!(%why, "an access token cannot be read"))
+        .ok()
+}
+
+/// The login page's URL that returns to `next` after signing in, showing `problem` when there is one (in
+/// the place a failed sign-in's own error travels, so that the page has one way to read it).
+pub fn login_href(next: &str, problem: Option<crate::error::SignInProblem>) -> String {
+    use base64::Engine as _;
+    use leptos::server_fn::{error::FromServerFnError, ServerFn};
+    let mut href = format!("/login?next={}", crate::params::url_encode(next));
+    if let Some(problem) = problem {
+        let error = AppError::SignIn(problem).ser();
+        href.push_str(&format!(
+            "&__path={}&__err={}",
+            crate::params::url_encode(<crate::api::Login as ServerFn>::PATH),
+            crate::params::url_encode(&base64::engine::general_purpose::URL_SAFE.encode(error))
+        ));
+    }
+    href
 }
 
 /// The BFF state, from the server function's context.
@@ -281,6 +369,47 @@ pub fn cleared_cookies(site: &PublicSite) -> [Cookie<'static>; 2] {
         build_cookie(site.access_cookie(), String::new(), 0, site.is_https()),
         build_cookie(site.refresh_cookie(), String::new(), 0, site.is_https()),
     ]
+}
+
+/// A cookie keeping a failed sign-in's email and tenant for the form (nothing when either is too long to
+/// be one: that input is refused anyway).
+pub fn remembered_login_form(email: &str, tenant: &str, site: &PublicSite) -> Cookie<'static> {
+    let fits = email.chars().count() <= dto::MAX_EMAIL_CHARS && tenant.len() <= 64;
+    if !fits {
+        return forgotten_login_form(site);
+    }
+    let value = serde_json::json!([email.trim(), tenant.trim()]).to_string();
+    login_form_cookie(value, LOGIN_FORM_MAX_AGE_SECS, site)
+}
+
+/// The cookie that forgets the form's email and tenant (after a sign-in, or a sign-out).
+pub fn forgotten_login_form(site: &PublicSite) -> Cookie<'static> {
+    login_form_cookie(String::new(), 0, site)
+}
+
+fn login_form_cookie(value: String, max_age_secs: i64, site: &PublicSite) -> Cookie<'static> {
+    Cookie::build((LOGIN_FORM_COOKIE, value))
+        .http_only(true)
+        .secure(site.is_https())
+        .same_site(SameSite::Strict)
+        .path("/login")
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+/// The email and tenant of this browser's last failed sign-in, if it is recent.
+pub fn remembered_login() -> Option<(String, String)> {
+    let parts = use_context::<http::request::Parts>()?;
+    let value = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|text| Cookie::split_parse_encoded(text.to_owned()).flatten())
+        .find(|c| c.name() == LOGIN_FORM_COOKIE)?
+        .value()
+        .to_owned();
+    serde_json::from_str(&value).ok()
 }
 
 fn build_cookie(
@@ -416,6 +545,49 @@ mod tests {
                 "{site:?} Origin {origin} Host {host:?}"
             );
         }
+    }
+
+    #[test]
+    fn hosts_the_console_is_served_at() {
+        let listening: std::net::SocketAddr = "192.168.1.5:3000".parse().unwrap();
+        let public = PublicSite::parse("https://console.example.com").unwrap();
+        let plain = PublicSite::unconfigured();
+        // (site, Host, served)
+        let cases = [
+            (&plain, "localhost:3000", true),
+            (&plain, "LOCALHOST", true),
+            (&plain, "127.0.0.1:8123", true),
+            (&plain, "[::1]:3000", true),
+            (&plain, "192.168.1.5:3000", true),
+            (&plain, "192.168.1.5:3001", false),
+            (&plain, "192.168.1.5", false),
+            // DNS rebinding: another site's name pointed at this machine.
+            (&plain, "rebind.evil.example:3000", false),
+            (&plain, "localhost.evil.example", false),
+            (&plain, "127.0.0.1.evil.example", false),
+            (&plain, "localhost:", false),
+            (&plain, "localhost:x", false),
+            (&plain, "[::1", false),
+            (&plain, "", false),
+            (&public, "console.example.com", true),
+            (&public, "Console.Example.com:443", true),
+            (&public, "127.0.0.1:3000", true),
+            (&public, "192.168.1.5:3000", false),
+            (&public, "evil.example", false),
+            (&public, "console.example.com.evil.example", false),
+        ];
+        for (site, host, served) in cases {
+            assert_eq!(
+                site.serves_host(host, listening),
+                served,
+                "{site:?} Host {host:?}"
+            );
+        }
+        // Browsers leave port 80 out of `Host`.
+        let on_80: std::net::SocketAddr = "10.0.0.5:80".parse().unwrap();
+        assert!(plain.serves_host("10.0.0.5", on_80));
+        let v6: std::net::SocketAddr = "[fd00::5]:3000".parse().unwrap();
+        assert!(plain.serves_host("[fd00::5]:3000", v6));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod error;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use dto::{
@@ -15,7 +16,7 @@ use dto::{
     OperationId, OperationList, OperationQuery, PreviewRequest, PreviewResponse,
     ProvisioningOperation, QueueStatistics, ReconciliationReport, ReconciliationRun,
     RefreshRequest, RemediateRequest, RemediationResult, ResolveOperation, RunId, RunList,
-    RunQuery, TenantId, TokenPair, TriggerRun,
+    RunQuery, TenantId, TokenPair, TriggerRun, UpstreamFeatures,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -62,6 +63,8 @@ impl Default for Timeouts {
 pub struct ApiClient {
     http: reqwest::Client,
     base: String,
+    /// The upstream's features once known (they do not change while it runs).
+    features: Arc<OnceLock<UpstreamFeatures>>,
 }
 
 impl ApiClient {
@@ -76,6 +79,7 @@ impl ApiClient {
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            features: Arc::default(),
         })
     }
 
@@ -134,6 +138,21 @@ impl ApiClient {
             req = req.header("X-Forwarded-For", addr.to_string());
         }
         Self::json(req).await
+    }
+
+    /// `GET /features`: what the upstream does beyond xavyo-idp's API, asked until one answer is had, then
+    /// kept. An upstream without the route (xavyo-idp: 404) does none of it; any other failure is returned,
+    /// not kept, so the next call asks again.
+    pub async fn features(&self, caller: Caller<'_>) -> Result<UpstreamFeatures, ClientError> {
+        if let Some(known) = self.features.get() {
+            return Ok(known.clone());
+        }
+        let answer = match Self::json(self.request(Method::GET, "/features", Some(caller))).await {
+            Ok(features) => features,
+            Err(e) if matches!(e.status(), Some(404 | 405)) => UpstreamFeatures::none(),
+            Err(e) => return Err(e),
+        };
+        Ok(self.features.get_or_init(|| answer).clone())
     }
 
     /// `POST /auth/refresh`: a new token pair; the old refresh token stops working.

@@ -153,7 +153,7 @@ async fn a_reconciliation_round_trip() {
         .start_reconciliation_run(caller, directory, &body)
         .await
         .unwrap();
-    assert!(started.status.is_active() && started.dry_run);
+    assert!(started.status.is_active() && started.is_dry_run());
     let mut run = started.clone();
     for _ in 0..200 {
         run = api

@@ -181,6 +181,54 @@ impl OperationQuery {
         .validate()
     }
 
+    /// Whether `op` is one this query's filters ask for.
+    pub fn matches(&self, op: &ProvisioningOperation) -> bool {
+        self.contradicted_by(op).is_empty()
+    }
+
+    /// The filters of this query that `op` does not meet, by their query names.
+    fn contradicted_by(&self, op: &ProvisioningOperation) -> Vec<&'static str> {
+        let mut missed = Vec::new();
+        if self.connector_id.is_some_and(|c| c != op.connector_id) {
+            missed.push("connector_id");
+        }
+        if self.user_id.is_some_and(|u| u != op.user_id) {
+            missed.push("user_id");
+        }
+        if self.status.is_some_and(|s| s != op.status) {
+            missed.push("status");
+        }
+        if self.operation_type.is_some_and(|t| t != op.operation_type) {
+            missed.push("operation_type");
+        }
+        if self.from_date.is_some_and(|from| op.created_at < from) {
+            missed.push("from_date");
+        }
+        if self.to_date.is_some_and(|to| op.created_at > to) {
+            missed.push("to_date");
+        }
+        missed
+    }
+
+    /// The filters an upstream did not apply, judged by the rows it answered: each named once, in query
+    /// order. xavyo-idp ignores `operation_type`, `user_id` and the date range and answers every row; a
+    /// console must say so rather than show those rows under the filter.
+    pub fn unapplied(&self, rows: &[ProvisioningOperation]) -> Vec<&'static str> {
+        const ORDER: [&str; 6] = [
+            "connector_id",
+            "user_id",
+            "status",
+            "operation_type",
+            "from_date",
+            "to_date",
+        ];
+        let missed: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|op| self.contradicted_by(op))
+            .collect();
+        ORDER.into_iter().filter(|f| missed.contains(f)).collect()
+    }
+
     /// Checks the date range is the right way round.
     pub fn validate(&self) -> Result<PageRequest, ErrorBody> {
         if let (Some(from), Some(to)) = (self.from_date, self.to_date) {

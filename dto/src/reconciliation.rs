@@ -54,8 +54,8 @@ pub struct ReconciliationRun {
     pub connector_id: ConnectorId,
     /// Full or delta.
     pub mode: ReconciliationMode,
-    /// Whether it only reports (xavyo-idp does not say, so read as false).
-    pub dry_run: bool,
+    /// Whether it only reports; none when the upstream does not say (xavyo-idp never does).
+    pub dry_run: Option<bool>,
     /// Lifecycle state.
     pub status: ReconciliationRunStatus,
     /// Started at (none while pending).
@@ -76,6 +76,30 @@ pub struct ReconciliationRun {
     pub error_message: Option<String>,
 }
 
+impl ReconciliationRun {
+    /// True when the upstream says the run only reports.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run == Some(true)
+    }
+
+    /// How long the run has taken, in seconds: from its start to its end once finished (the upstream's own
+    /// figure when it gives no end), to `now` while it is active; none before it started. xavyo-idp reports
+    /// `duration_seconds: 0` for a run that is still going: that figure is never shown as a duration.
+    pub fn elapsed_seconds(&self, now: DateTime<Utc>) -> Option<f64> {
+        let started = self.started_at;
+        let span = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            ((to - from).num_milliseconds().max(0) as f64) / 1000.0
+        };
+        if self.status.is_active() {
+            return started.map(|from| span(from, now));
+        }
+        match (started, self.completed_at) {
+            (Some(from), Some(to)) => Some(span(from, to)),
+            _ => self.duration_seconds,
+        }
+    }
+}
+
 /// A run in either shape: ours (flat counts, `created_by`, `dry_run`) or xavyo-idp's (counts under
 /// `statistics`, `triggered_by`, no `dry_run`).
 #[derive(Deserialize)]
@@ -83,8 +107,7 @@ struct RawRun {
     id: RunId,
     connector_id: ConnectorId,
     mode: ReconciliationMode,
-    #[serde(default)]
-    dry_run: bool,
+    dry_run: Option<bool>,
     status: ReconciliationRunStatus,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
@@ -858,13 +881,8 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
     type Error = String;
 
     fn try_from(raw: RawSchedule) -> Result<Self, Self::Error> {
-        let (frequency, cron_expression) = match raw.frequency.parse::<ScheduleFrequency>() {
-            Ok(frequency) => (frequency, raw.cron_expression),
-            Err(_) if is_cron_expression(&raw.frequency) => {
-                (ScheduleFrequency::Cron, Some(raw.frequency))
-            }
-            Err(unknown) => return Err(unknown.to_string()),
-        };
+        let (frequency, cron_expression) =
+            read_frequency(&raw.frequency, raw.cron_expression).map_err(|e| e.to_string())?;
         Ok(Self {
             id: raw.id,
             connector_id: raw.connector_id,
@@ -886,6 +904,22 @@ impl TryFrom<RawSchedule> for ReconciliationSchedule {
     }
 }
 
+/// Reads a schedule's `frequency` (with its `cron_expression`): one of the frequencies, or a five-field cron
+/// expression standing for itself, as xavyo-idp stores and reads a cron schedule (it has no `cron` frequency:
+/// sent `cron`, it saves `daily`). The one reading of the field, for the console's DTOs and the engine's body.
+pub fn read_frequency(
+    frequency: &str,
+    cron_expression: Option<String>,
+) -> Result<(ScheduleFrequency, Option<String>), enums::UnknownVariant> {
+    match frequency.parse::<ScheduleFrequency>() {
+        Ok(frequency) => Ok((frequency, cron_expression)),
+        Err(_) if is_cron_expression(frequency) => {
+            Ok((ScheduleFrequency::Cron, Some(frequency.trim().to_owned())))
+        }
+        Err(unknown) => Err(unknown),
+    }
+}
+
 /// True for five whitespace-separated fields of digits, names and `* / , - ?`.
 fn is_cron_expression(text: &str) -> bool {
     let fields: Vec<&str> = text.split_whitespace().collect();
@@ -904,8 +938,10 @@ pub struct ScheduleList {
     pub schedules: Vec<ReconciliationSchedule>,
 }
 
-/// `PUT /connectors/{id}/reconciliation/schedule` body.
+/// `PUT /connectors/{id}/reconciliation/schedule` body. A cron schedule is written with its expression in
+/// `frequency` (what xavyo-idp stores) and in `cron_expression` (ours), and read from either.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "WireUpsert", into = "WireUpsert")]
 pub struct UpsertSchedule {
     /// Full or delta.
     pub mode: ReconciliationMode,
@@ -931,7 +967,94 @@ fn yes() -> bool {
     true
 }
 
+/// [`UpsertSchedule`] as it crosses the wire.
+#[derive(Serialize, Deserialize)]
+struct WireUpsert {
+    mode: ReconciliationMode,
+    frequency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day_of_week: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day_of_month: Option<u8>,
+    hour_of_day: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cron_expression: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+impl From<UpsertSchedule> for WireUpsert {
+    fn from(s: UpsertSchedule) -> Self {
+        let frequency = match (s.frequency, s.cron_expression.as_deref()) {
+            (ScheduleFrequency::Cron, Some(expr)) => expr.trim().to_owned(),
+            (frequency, _) => frequency.as_str().to_owned(),
+        };
+        Self {
+            mode: s.mode,
+            frequency,
+            day_of_week: s.day_of_week,
+            day_of_month: s.day_of_month,
+            hour_of_day: s.hour_of_day,
+            cron_expression: s.cron_expression,
+            enabled: s.enabled,
+        }
+    }
+}
+
+impl TryFrom<WireUpsert> for UpsertSchedule {
+    type Error = enums::UnknownVariant;
+
+    fn try_from(w: WireUpsert) -> Result<Self, Self::Error> {
+        let (frequency, cron_expression) = read_frequency(&w.frequency, w.cron_expression)?;
+        Ok(Self {
+            mode: w.mode,
+            frequency,
+            day_of_week: w.day_of_week,
+            day_of_month: w.day_of_month,
+            hour_of_day: w.hour_of_day,
+            cron_expression,
+            enabled: w.enabled,
+        })
+    }
+}
+
 impl UpsertSchedule {
+    /// The fields of `saved` that are not what this request asked for (only those its frequency uses), by
+    /// their wire names: what an upstream changed or dropped silently (xavyo-idp saves an unknown frequency
+    /// as `daily`). Empty when it stored what was asked.
+    pub fn differences(&self, saved: &ReconciliationSchedule) -> Vec<&'static str> {
+        let mut differ = Vec::new();
+        if saved.mode != self.mode {
+            differ.push("mode");
+        }
+        if saved.frequency != self.frequency {
+            differ.push("frequency");
+        }
+        let uses = |f: ScheduleFrequency| self.frequency == f;
+        if uses(ScheduleFrequency::Weekly) && saved.day_of_week != self.day_of_week {
+            differ.push("day_of_week");
+        }
+        if uses(ScheduleFrequency::Monthly) && saved.day_of_month != self.day_of_month {
+            differ.push("day_of_month");
+        }
+        if !uses(ScheduleFrequency::Hourly)
+            && !uses(ScheduleFrequency::Cron)
+            && saved.hour_of_day != self.hour_of_day
+        {
+            differ.push("hour_of_day");
+        }
+        if uses(ScheduleFrequency::Cron)
+            && saved.cron_expression.as_deref().map(str::trim)
+                != self.cron_expression.as_deref().map(str::trim)
+        {
+            differ.push("cron_expression");
+        }
+        if saved.enabled != self.enabled {
+            differ.push("enabled");
+        }
+        differ
+    }
+
     /// Checks the fields the frequency needs are present and every given field is in range.
     pub fn validate(&self) -> Result<(), ErrorBody> {
         if self.hour_of_day > 23 {
@@ -1019,6 +1142,31 @@ pub struct Trend {
     pub from: DateTime<Utc>,
     /// Range end.
     pub to: DateTime<Utc>,
+}
+
+impl Trend {
+    /// One point for every day from `from` to `to` (UTC days, both included), oldest first: the upstream's
+    /// points where it sent them, zero where it sent none (xavyo-idp sends only the days with data). A point
+    /// outside the range is kept in date order.
+    pub fn every_day(&self) -> Vec<TrendPoint> {
+        let (first, last) = (self.from.date_naive(), self.to.date_naive());
+        let mut sent: BTreeMap<NaiveDate, TrendPoint> = self
+            .data_points
+            .iter()
+            .map(|p| (p.date, p.clone()))
+            .collect();
+        // At most a few years of days: a range the upstream made absurd is not expanded.
+        if first <= last && (last - first).num_days() <= 3660 {
+            for date in first.iter_days().take_while(|d| *d <= last) {
+                sent.entry(date).or_insert_with(|| TrendPoint {
+                    date,
+                    total: 0,
+                    by_type: BTreeMap::new(),
+                });
+            }
+        }
+        sent.into_values().collect()
+    }
 }
 
 /// The filters of `GET /reconciliation/trend` (default: the last 30 days). Serialises to its query string.

@@ -415,7 +415,10 @@ fn runs_read_their_counts_from_statistics() {
         run.created_by,
         Some(UserId(uuid("9a8b7c6d-5e4f-4a3b-8c2d-0000000000f1")))
     );
-    assert!(!run.dry_run, "xavyo-idp sends no dry_run");
+    assert_eq!(
+        run.dry_run, None,
+        "xavyo-idp sends no dry_run: not reported, never read as no"
+    );
     assert_eq!(run.status, ReconciliationRunStatus::Completed);
 
     let json = serde_json::to_value(&run).unwrap();
@@ -909,7 +912,7 @@ fn run() -> ReconciliationRun {
         id: id(1),
         connector_id: id(2),
         mode: ReconciliationMode::Delta,
-        dry_run: true,
+        dry_run: Some(true),
         status: ReconciliationRunStatus::Failed,
         started_at: Some(at("2026-11-20T02:00:00Z")),
         completed_at: Some(at("2026-11-20T02:00:12.5Z")),
@@ -1302,4 +1305,57 @@ fn queries_serialise_as_query_strings() {
         ..Default::default()
     });
     assert_eq!(partial.unwrap(), json!({"status": "running"}));
+}
+
+#[test]
+fn filters_xavyo_did_not_apply_are_found_from_its_rows() {
+    // xavyo-idp answered every row to a list filtered by type, user and date: the rows say which filters it
+    // ignored; `status` it did apply (every row here would contradict `pending` but one).
+    let rows = captured::<OperationList>("seeded_operations_list").operations;
+    let asked = OperationQuery {
+        operation_type: Some(OperationType::Create),
+        user_id: Some(UserId(uuid("00000000-0000-4000-8000-0000000000aa"))),
+        from_date: Some("2026-11-24T00:00:00Z".parse().unwrap()),
+        ..OperationQuery::default()
+    };
+    assert_eq!(
+        asked.unapplied(&rows),
+        vec!["user_id", "operation_type", "from_date"]
+    );
+    let kept: Vec<_> = rows.iter().filter(|op| asked.matches(op)).collect();
+    assert!(kept.is_empty(), "no row is a create of that user: {kept:?}");
+
+    // Filters the rows all meet were applied (or happen to hold): nothing to say.
+    let creates: Vec<_> = rows
+        .iter()
+        .filter(|op| op.operation_type == OperationType::Create)
+        .cloned()
+        .collect();
+    let by_type = OperationQuery {
+        operation_type: Some(OperationType::Create),
+        ..OperationQuery::default()
+    };
+    assert!(by_type.unapplied(&creates).is_empty());
+    assert!(OperationQuery::default().unapplied(&rows).is_empty());
+}
+
+#[test]
+fn xavyo_trend_is_zero_filled_over_its_range() {
+    // xavyo-idp sends only the days with data: the console shows every day of the range.
+    let trend: Trend = captured("seeded_recon_trend");
+    assert_eq!(trend.data_points.len(), 1);
+    let days = trend.every_day();
+    assert_eq!(days.len(), 31, "2026-10-25 to 2026-11-24, both included");
+    assert_eq!(
+        days.first().unwrap().date,
+        NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()
+    );
+    assert_eq!(
+        days.last().unwrap().date,
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    );
+    assert_eq!(days.iter().map(|p| p.total).sum::<u64>(), 4);
+    let found = days.iter().find(|p| p.total == 4).unwrap();
+    assert_eq!(found.date, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    assert!(days.windows(2).all(|w| w[0].date < w[1].date));
 }

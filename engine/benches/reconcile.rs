@@ -6,6 +6,9 @@
 //!     resident memory during the run (reset before it), which must not grow with N.
 //! (b) A full run over 100,000 accounts that all differ (100,000 discrepancies), then through the engine's
 //!     router: its discrepancy list (50 rows a page), p50 / p99, and a bulk remediation of 100 mismatches.
+//! (c) A bulk remediation of 100 mismatches through the router with 40 ms injected into each directory call,
+//!     dry and real, with the default share of the connector (8 at once) and with 1 (one after another):
+//!     `cargo bench -p engine --bench reconcile -- bulk`. Parts: `full`, `differ`, `bulk`.
 
 mod common;
 
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 use dto::ConnectorId;
 use engine::{
     store::{self, Mapping, RunRequest},
-    DirectoryStore, Engine, EngineConfig, QueueConfig,
+    DirectoryStore, Engine, EngineConfig, QueueConfig, ReconcilerConfig,
 };
 use enums::ReconciliationMode;
 use serde_json::json;
@@ -23,26 +26,28 @@ use sqlx::sqlite::SqlitePoolOptions;
 use common::{percentile, send, token, world, CONNECTORS, SECRET, TENANT};
 
 fn main() {
-    let sizes: Vec<u64> = std::env::var("BENCH_ACCOUNTS")
-        .ok()
-        .map(|list| {
-            list.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_else(|| vec![100_000, 1_000_000]);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("no runtime: {err}");
-            return;
+    common::run(|wants| async move {
+        if wants("full") {
+            let sizes: Vec<u64> = std::env::var("BENCH_ACCOUNTS")
+                .ok()
+                .map(|list| {
+                    list.split(',')
+                        .filter_map(|n| n.trim().parse().ok())
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![100_000, 1_000_000]);
+            for size in sizes {
+                full_run(size, false).await;
+            }
         }
-    };
-    runtime.block_on(async {
-        for size in sizes {
-            full_run(size, false).await;
+        if wants("differ") {
+            full_run(100_000, true).await;
         }
-        full_run(100_000, true).await;
+        if wants("bulk") {
+            for per_connector in [ReconcilerConfig::default().remediations_per_connector, 1] {
+                bulk_at_latency(per_connector, 40).await;
+            }
+        }
     });
 }
 
@@ -294,5 +299,139 @@ async fn full_run(size: u64, all_differ: bool) {
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
+    engine.shutdown().await;
+}
+
+/// One request through the router as the bench admin; answers the status, the JSON body and the time taken.
+async fn timed(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (axum::http::StatusCode, serde_json::Value, Duration) {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-tenant-id", TENANT.to_string())
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request");
+    let started = Instant::now();
+    let response = tower::ServiceExt::oneshot(app.clone(), request)
+        .await
+        .expect("answers");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .expect("body");
+    let elapsed = started.elapsed();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+        elapsed,
+    )
+}
+
+/// 1,000 accounts that all differ, a run to find their mismatches, then `latency_ms` on every directory
+/// call: a dry and a real bulk remediation of 100 of them, `per_connector` at once.
+async fn bulk_at_latency(per_connector: usize, latency_ms: u64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("engine.db");
+    let config = EngineConfig {
+        database_path: database.clone(),
+        jwt_secret: Some(SECRET.into()),
+        reconciler: ReconcilerConfig {
+            remediations_per_connector: per_connector,
+            ..ReconcilerConfig::default()
+        },
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(
+        &config,
+        QueueConfig {
+            workers: 0,
+            ..QueueConfig::default()
+        },
+    )
+    .await
+    .expect("opens");
+    world(engine.pool()).await;
+    let connector = CONNECTORS[0];
+    populate(&engine, &database, connector, 1_000, true).await;
+    let run = engine
+        .reconciler()
+        .admit(RunRequest {
+            tenant_id: TENANT,
+            connector_id: connector,
+            mode: ReconciliationMode::Full,
+            dry_run: true,
+            created_by: None,
+            scheduled: false,
+        })
+        .await
+        .expect("admits")
+        .expect("known connector")
+        .expect("accepted");
+    while store::run_state(engine.pool(), TENANT, connector, run.run.id)
+        .await
+        .expect("reads")
+        .is_some_and(|state| state.run.status.is_active())
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let app = engine.router();
+    let token = token(&app).await;
+    let (status, _, _) = timed(
+        &app,
+        "PUT",
+        &format!("/connectors/{connector}/settings"),
+        &token,
+        json!({"offline": false, "error_rate": 0.0, "latency_ms": latency_ms}),
+    )
+    .await;
+    assert!(status.is_success(), "latency set: {status}");
+    let base = format!("/connectors/{connector}/reconciliation/discrepancies");
+    let (_, list, _) = timed(
+        &app,
+        "GET",
+        &format!(
+            "{base}?run_id={}&discrepancy_type=mismatch&limit=100",
+            run.run.id
+        ),
+        &token,
+        serde_json::Value::Null,
+    )
+    .await;
+    let items: Vec<_> = list["discrepancies"]
+        .as_array()
+        .expect("mismatches")
+        .iter()
+        .map(|d| json!({"discrepancy_id": d["id"], "action": "update", "direction": "xavyo_to_target"}))
+        .collect();
+    let mut said = Vec::new();
+    for dry_run in [true, false] {
+        let (status, answer, took) = timed(
+            &app,
+            "POST",
+            &format!("{base}/bulk-remediate"),
+            &token,
+            json!({"items": items, "dry_run": dry_run}),
+        )
+        .await;
+        assert!(status.is_success(), "{status}: {answer}");
+        said.push(format!(
+            "{} {:.0} ms ({} succeeded)",
+            if dry_run { "dry run" } else { "real" },
+            took.as_secs_f64() * 1000.0,
+            answer["succeeded"]
+        ));
+    }
+    println!(
+        "reconcile: bulk remediation of {} mismatches at {latency_ms} ms a directory call, {per_connector} at once: {}",
+        items.len(),
+        said.join(", ")
+    );
     engine.shutdown().await;
 }

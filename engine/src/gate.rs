@@ -14,15 +14,18 @@
 //! | retry an operation | same | an active operation with the same connector, target and type | — |
 //! | remediate (one or bulk) | same | — (the discrepancy's own claim: 409 settled) | an active run |
 //!
-//! A remediation is "in flight" from its claim to the end of its connector calls (`remediations_in_flight`);
-//! an entry older than [`IN_FLIGHT_LEASE`] is one whose engine stopped mid-way and no longer holds anything.
+//! A remediation is "in flight" from its claim to the transaction that settles and audits it
+//! (`remediations_in_flight`). An engine that stopped mid-way gives its entries back at its next start
+//! ([`take_interrupted`]); an entry older than [`IN_FLIGHT_LEASE`] holds nothing even before that.
 
 use chrono::{DateTime, Duration, Utc};
-use dto::{ActiveWork, ConnectorId, DiscrepancyId, OperationId, RunId};
-use enums::{ConnectorStatus, OperationType, ReconciliationMode};
+use dto::{ActiveWork, ConnectorId, DiscrepancyId, OperationId, RunId, TenantId, UserId};
+use enums::{
+    ConnectorStatus, OperationType, ReconciliationMode, RemediationAction, RemediationDirection,
+};
 use sqlx::SqliteConnection;
 
-use crate::store::{parse_id, ts, ConnectorState};
+use crate::store::{parse_enum, parse_id, parse_time, ts, ConnectorState};
 
 /// How long a remediation in flight holds its connector at most (its connector calls time out well before).
 pub const IN_FLIGHT_LEASE: Duration = Duration::minutes(5);
@@ -193,30 +196,97 @@ pub async fn remediation_started(
     conn: &mut SqliteConnection,
     connector: ConnectorId,
     discrepancy: DiscrepancyId,
+    direction: RemediationDirection,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO remediations_in_flight (discrepancy_id, connector_id, started_at) VALUES (?, ?, ?)
-         ON CONFLICT (discrepancy_id) DO UPDATE SET started_at = excluded.started_at",
+        "INSERT INTO remediations_in_flight (discrepancy_id, connector_id, direction, started_at)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (discrepancy_id) DO UPDATE SET direction = excluded.direction,
+                                                    started_at = excluded.started_at",
     )
     .bind(discrepancy.to_string())
     .bind(connector.to_string())
+    .bind(direction.as_str())
     .bind(ts(now))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The remediation's connector calls are over: it no longer holds the connector.
+/// The remediation is over: it no longer holds the connector (in the transaction that settles and audits it).
 pub async fn remediation_done(
-    pool: &sqlx::SqlitePool,
+    conn: &mut SqliteConnection,
     discrepancy: DiscrepancyId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM remediations_in_flight WHERE discrepancy_id = ?")
         .bind(discrepancy.to_string())
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A remediation an engine stopped in the middle of: claimed, never settled nor audited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interrupted {
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The connector it held.
+    pub connector_id: ConnectorId,
+    /// The claimed discrepancy.
+    pub discrepancy_id: DiscrepancyId,
+    /// What was asked.
+    pub action: RemediationAction,
+    /// Which way (none for a claim made before the direction was kept).
+    pub direction: Option<RemediationDirection>,
+    /// Who asked.
+    pub by: Option<UserId>,
+    /// When it was claimed (the claim's `resolved_at`).
+    pub claimed_at: DateTime<Utc>,
+}
+
+/// Every remediation in flight whose discrepancy still carries its claim, and forgets them all: at an
+/// engine's start none of them is running any more.
+pub async fn take_interrupted(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<Interrupted>, sqlx::Error> {
+    let rows: Vec<InterruptedRow> = sqlx::query_as(
+        "SELECT d.tenant_id, f.connector_id, f.discrepancy_id, d.resolved_action, f.direction,
+                d.resolved_by, d.resolved_at
+         FROM remediations_in_flight f JOIN discrepancies d ON d.id = f.discrepancy_id
+         WHERE d.resolution_status = 'resolved' AND d.resolved_action IS NOT NULL
+           AND d.resolved_at IS NOT NULL
+         ORDER BY f.started_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM remediations_in_flight")
+        .execute(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Interrupted {
+                tenant_id: parse_id(&row.tenant_id)?,
+                connector_id: parse_id(&row.connector_id)?,
+                discrepancy_id: parse_id(&row.discrepancy_id)?,
+                action: parse_enum(&row.resolved_action)?,
+                direction: row.direction.as_deref().map(parse_enum).transpose()?,
+                by: row.resolved_by.as_deref().map(parse_id).transpose()?,
+                claimed_at: parse_time(&row.resolved_at)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct InterruptedRow {
+    tenant_id: String,
+    connector_id: String,
+    discrepancy_id: String,
+    resolved_action: String,
+    direction: Option<String>,
+    resolved_by: Option<String>,
+    resolved_at: String,
 }
 
 /// The connector's active run (pending, running or paused), other than `except`.

@@ -16,6 +16,7 @@
 //! | method | path | answers |
 //! |---|---|---|
 //! | POST | `/operations` `{connector_id, user_id, operation_type, object_class?, target_uid?, payload?, priority?, idempotency_key?}` | 201 new, 200 the operation holding the same key; 404 unknown connector; 400 naming the field |
+//! | GET | `/features` | `{features}`: what this engine does beyond xavyo-idp's API (the console offers pause, retry of failed operations, sort and ignore auditing only where listed); xavyo-idp answers 404 |
 //! | GET | `/operations?connector_id&user_id&status&operation_type&from_date&to_date&sort&limit&offset` | `{operations, total, limit, offset}`; `sort` = `newest` (default), `oldest`, `priority` |
 //! | GET | `/operations/stats?connector_id`, `/operations/dlq?connector_id&limit&offset` | statistics; dead letters as a list |
 //! | GET | `/operations/{id}`, `/operations/{id}/logs`, `/operations/{id}/attempts` | the operation (with `connector_name`), `{logs, operation_id}`, `{attempts, operation_id}` |
@@ -181,6 +182,9 @@ impl Engine {
         let connectors =
             ConnectorRegistry::builtin(directory.clone(), config.demo || config.fault_injection);
         let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
+        // Before anything can claim again: a remediation the last engine stopped in the middle of holds its
+        // connector and its discrepancy until it is given back.
+        reconciler.give_back_interrupted().await?;
         let queue = Queue::new(pool, queue, connectors);
         let demo = if config.demo {
             Some(seed_demo(&queue, &reconciler, &directory).await?)

@@ -311,6 +311,24 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// What an upstream can do beyond the API xavyo-idp serves (as captured in `shared/fixtures/xavyo-idp/`).
+    /// The console offers a control that needs one only when its upstream lists it at `GET /features`;
+    /// xavyo-idp has no such route, so it gets none of them.
+    UpstreamFeature, "upstream feature" {
+        /// Runs are executed: operations and reconciliations really progress and finish.
+        ExecutesWork = "executes_work" => "Runs operations and reconciliations",
+        /// `pause` and `resume` of a reconciliation run.
+        PauseRuns = "pause_runs" => "Pause and resume reconciliation runs",
+        /// `retry` of a `failed` operation (xavyo-idp retries only dead letters).
+        RetryFailed = "retry_failed" => "Retry a failed operation",
+        /// The operations list honours `sort` (xavyo-idp always orders by priority).
+        SortOperations = "sort_operations" => "Sort the operations list",
+        /// Ignoring a discrepancy writes an audit entry, and the audit log filters by it.
+        AuditsIgnores = "audits_ignores" => "Audit ignored discrepancies",
+    }
+}
+
+wire_enum! {
     /// The account roles the console cares about.
     Role, "role" {
         SuperAdmin = "super_admin" => "Super admin",
@@ -368,6 +386,7 @@ mod tests {
         round_trips(&RunAction::ALL);
         round_trips(&ConnectorStatus::ALL);
         round_trips(&Role::ALL);
+        round_trips(&UpstreamFeature::ALL);
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub struct Config {
     pub engine_jwt_secret: Option<String>,
     /// Where browsers reach the console, e.g. `https://console.example.com` behind a TLS-terminating proxy:
     /// the only origin mutations are accepted from; over https, session cookies become `Secure` with the
-    /// `__Host-` prefix and responses carry HSTS. Unset: a mutation's `Origin` must match its `Host`.
+    /// `__Host-` prefix and responses carry HSTS. Only its host (and loopback names) is served: any other
+    /// `Host` is answered 421. Unset: only loopback names and the listening address (`LEPTOS_SITE_ADDR`) are
+    /// served, and a mutation's `Origin` must match its `Host`.
     #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<app::ssr::PublicSite>,
     /// Addresses of the reverse proxies in front of the console (comma-separated). A request from one of them

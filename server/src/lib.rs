@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
             security::browser_address_layer,
         ))
         .layer(middleware::from_fn(security::cache_control_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::served_host_layer,
+        ))
         .with_state(state.clone());
     security::with_headers(app, &state.bff.site)
         .layer(CompressionLayer::new())

@@ -39,6 +39,39 @@ pub async fn same_origin_layer(
     }
 }
 
+/// Answers 421 Misdirected Request for a `Host` this console is not served at ([`PublicSite::serves_host`]),
+/// before any session is read or set. Health checks answer whatever the `Host`: probes address a container
+/// by its IP, and the answers hold nothing.
+pub async fn served_host_layer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let site_addr = state.bff.leptos_options.site_addr;
+    if host.is_some_and(|host| state.bff.site.serves_host(host, site_addr)) {
+        next.run(req).await
+    } else {
+        tracing::warn!(
+            ?host,
+            "request for a host this console is not served at refused"
+        );
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this console is not served at that address",
+        )
+            .into_response()
+    }
+}
+
 /// Puts the browser's address in the request ([`BrowserAddress`]): the TCP peer, or, when the peer is a
 /// trusted proxy, the address the proxies say they received the request from.
 pub async fn browser_address_layer(
@@ -146,11 +179,12 @@ pub async fn csp_layer(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// What a page may load: its own scripts (and the inline ones carrying the nonce), WASM, styles, images.
+/// What a page may load: its own scripts (and the inline ones carrying the nonce), WASM, its stylesheet (no
+/// inline style: every rule lives in the stylesheet), images.
 fn page_policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
          frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
 }

@@ -8,7 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::ssr::{self, Session};
+use app::{
+    error::SignInProblem,
+    ssr::{self, Session},
+};
 use axum::{
     extract::{Request, State},
     middleware::Next,
@@ -24,13 +27,15 @@ use crate::AppState;
 
 /// Seconds before expiry at which an access token counts as expired (clock skew, request time).
 const EXPIRY_MARGIN_SECS: i64 = 15;
-/// How long a successful refresh is kept for requests that still carry the old refresh token (a failure is
-/// never kept: one upstream blip must not sign every open tab out).
-const REFRESH_RESULT_TTL: Duration = Duration::from_secs(30);
+/// A slot whose refresh was abandoned half-way (every request carrying the token went away) is dropped after
+/// this long; a finished refresh is dropped at once.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60);
 
 type RefreshSlot = Arc<OnceCell<Result<TokenPair, ClientError>>>;
 
-/// Makes sure each refresh token is exchanged upstream at most once, however many requests carry it.
+/// Makes sure a refresh token is exchanged upstream at most once at a time: the requests that carry it while
+/// its exchange is in flight share the answer. A finished exchange is forgotten at once, so a rotated token
+/// presented again goes upstream, which refuses it (and ends its session): it never gets the live pair.
 #[derive(Default)]
 pub struct RefreshCoordinator {
     inflight: Mutex<HashMap<String, (Instant, RefreshSlot)>>,
@@ -44,11 +49,8 @@ impl RefreshCoordinator {
         refresh_token: &str,
     ) -> Result<TokenPair, ClientError> {
         let slot = {
-            let mut map = self
-                .inflight
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            map.retain(|_, (at, _)| at.elapsed() < REFRESH_RESULT_TTL);
+            let mut map = self.slots();
+            map.retain(|_, (at, _)| at.elapsed() < ABANDONED_AFTER);
             map.entry(refresh_token.to_owned())
                 .or_insert_with(|| (Instant::now(), Arc::new(OnceCell::new())))
                 .1
@@ -58,19 +60,20 @@ impl RefreshCoordinator {
             .get_or_init(|| api.refresh(refresh_token))
             .await
             .clone();
-        if result.is_err() {
-            let mut map = self
-                .inflight
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if map
-                .get(refresh_token)
-                .is_some_and(|(_, s)| Arc::ptr_eq(s, &slot))
-            {
-                map.remove(refresh_token);
-            }
+        let mut map = self.slots();
+        if map
+            .get(refresh_token)
+            .is_some_and(|(_, s)| Arc::ptr_eq(s, &slot))
+        {
+            map.remove(refresh_token);
         }
         result
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, RefreshSlot)>> {
+        self.inflight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -84,10 +87,12 @@ fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     })
 }
 
-fn session_from(token: &str) -> Option<Session> {
+/// The session of an access token; `None` when the token cannot be read (logged by [`ssr::read_claims`]).
+fn session_from(token: &str, refresh_token: Option<&str>) -> Option<Session> {
     let claims = ssr::read_claims(token)?;
     Some(Session {
         access_token: Arc::from(token),
+        refresh_token: refresh_token.map(Arc::from),
         claims,
     })
 }
@@ -120,29 +125,37 @@ pub async fn session_layer(
     mut req: Request,
     next: Next,
 ) -> Response {
+    let site = &state.bff.site;
     let headers = req.headers();
-    let mut session = cookie_value(headers, state.bff.site.access_cookie())
-        .and_then(|t| session_from(&t))
-        .filter(fresh);
+    let refresh_token = cookie_value(headers, site.refresh_cookie());
+    let access = cookie_value(headers, site.access_cookie())
+        .map(|token| session_from(&token, refresh_token.as_deref()));
+    // A token the console cannot read is said on the login page, not a silent bounce to it.
+    let mut unreadable = matches!(access, Some(None));
+    let mut session = access.flatten().filter(fresh);
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
 
     if session.is_none() {
-        if let Some(refresh_token) = cookie_value(headers, state.bff.site.refresh_cookie()) {
-            match state
-                .refresher
-                .refresh(&state.bff.api, &refresh_token)
-                .await
-            {
-                Ok(pair) => {
-                    session = session_from(&pair.access_token);
-                    set_cookies.extend(ssr::session_cookies(&pair, &state.bff.site));
+        match &refresh_token {
+            Some(refresh_token) => {
+                match state.refresher.refresh(&state.bff.api, refresh_token).await {
+                    Ok(pair) => {
+                        session = session_from(&pair.access_token, Some(&pair.refresh_token));
+                        unreadable = session.is_none();
+                        set_cookies.extend(match session {
+                            Some(_) => ssr::session_cookies(&pair, site),
+                            None => ssr::cleared_cookies(site),
+                        });
+                    }
+                    Err(ClientError::Api { status, .. }) if status < 500 => {
+                        tracing::info!(status, "refresh refused; signing out");
+                        set_cookies.extend(ssr::cleared_cookies(site));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "refresh failed"),
                 }
-                Err(ClientError::Api { status, .. }) if status < 500 => {
-                    tracing::info!(status, "refresh refused; signing out");
-                    set_cookies.extend(ssr::cleared_cookies(&state.bff.site));
-                }
-                Err(e) => tracing::warn!(error = %e, "refresh failed"),
             }
+            None if unreadable => set_cookies.extend(ssr::cleared_cookies(site)),
+            None => {}
         }
     }
 
@@ -158,17 +171,34 @@ pub async fn session_layer(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
-            let next_param = app::params::url_encode(target);
-            Redirect::to(&format!("/login?next={next_param}")).into_response()
+            let problem = unreadable.then_some(SignInProblem::TokenUnreadable);
+            Redirect::to(&ssr::login_href(target, problem)).into_response()
         }
         None => next.run(req).await,
     };
-    for c in set_cookies {
-        if let Ok(value) = HeaderValue::from_str(&c.encoded().to_string()) {
-            response.headers_mut().append(header::SET_COOKIE, value);
+    // A handler that sets the session cookies itself (sign-in, sign-out) has the last word: the pair
+    // refreshed on the way in must not follow its cookies, or signing out would sign straight back in.
+    let handler_set_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| names_cookie(v, site.access_cookie()) || names_cookie(v, site.refresh_cookie()));
+    if !handler_set_session {
+        for c in set_cookies {
+            if let Ok(value) = HeaderValue::from_str(&c.encoded().to_string()) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
         }
     }
     response
+}
+
+/// True when a `Set-Cookie` value sets the cookie called `name`.
+fn names_cookie(set_cookie: &str, name: &str) -> bool {
+    set_cookie
+        .split_once('=')
+        .is_some_and(|(n, _)| n.trim() == name)
 }
 
 #[cfg(test)]
@@ -181,6 +211,16 @@ mod tests {
         assert!(is_public("/pkg/console.wasm"));
         assert!(!is_public("/connectors/operations"));
         assert!(!is_public("/"));
+    }
+
+    #[test]
+    fn a_set_cookie_names_its_cookie() {
+        assert!(names_cookie("console_access=; Max-Age=0", "console_access"));
+        assert!(!names_cookie("console_access_x=1", "console_access"));
+        assert!(!names_cookie(
+            "console_login_form=1; Path=/login",
+            "console_access"
+        ));
     }
 
     #[test]

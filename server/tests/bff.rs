@@ -530,6 +530,9 @@ async fn every_html_answer_carries_the_page_policy_with_its_own_nonce() {
                 "{path}: {policy}"
             );
             assert!(policy.contains("frame-ancestors 'none'"), "{path}");
+            // Every style comes from the stylesheet: no inline style is allowed.
+            assert!(policy.contains("style-src 'self';"), "{path}: {policy}");
+            assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
             assert!(nonces.insert(nonce.to_owned()), "{path}: nonce reused");
         }
     }
@@ -578,7 +581,24 @@ async fn a_plain_form_post_that_fails_goes_back_to_its_page_not_to_raw_json() {
         location.len() > login_page.len(),
         "the error travels in the URL: {location}"
     );
-    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert!(session_cookies_set(&res).is_empty());
+
+    // Back on the form, the email and the tenant are still there; the password is not.
+    let page = http
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(r#"value="{}""#, c.demo.email)),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"value="{}""#, c.demo.tenant_id)));
+    assert!(page.contains("The email, password or tenant is incorrect."));
+    assert!(!page.contains("wrong-password"));
 }
 
 #[tokio::test]
@@ -621,7 +641,7 @@ async fn an_empty_login_form_names_the_missing_field() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["Validation"]["field"], "email", "{body}");
+    assert_eq!(body["SignIn"], "email_missing", "{body}");
 }
 
 #[tokio::test]
@@ -633,15 +653,12 @@ async fn a_locked_account_is_told_when_to_come_back() {
         let res = sign_in(&c, &http, &c.demo.email, "wrong-password").await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     }
-    // The right password now: the engine's lockout, with its wait, in the field's message.
+    // The right password now: the engine's lockout, with the wait it names.
     let res = sign_in(&c, &http, &c.demo.email, &c.demo.password).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let body = res.text().await.unwrap();
-    assert!(
-        body.contains("Too many failed sign-ins; try again in 15 minutes"),
-        "{body}"
-    );
-    assert!(!body.contains("console_access"), "{body}");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(session_cookies_set(&res).is_empty());
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["SignIn"]["locked_out"]["minutes"], 15, "{body}");
 }
 
 /// The engine counts failed sign-ins per address too; through the console, the address is the browser's
@@ -676,7 +693,7 @@ async fn failed_sign_ins_count_against_the_browser_address_not_the_console() {
     }
     let res = attempt("203.0.113.7", c.demo.email.clone(), c.demo.password.clone()).await;
     let body = res.text().await.unwrap();
-    assert!(body.contains("Too many failed sign-ins"), "{body}");
+    assert!(body.contains("locked_out"), "{body}");
     // Another browser behind the same console is not locked out by it.
     let res = attempt(
         "198.51.100.4",
@@ -685,4 +702,317 @@ async fn failed_sign_ins_count_against_the_browser_address_not_the_console() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// The session cookies a response sets, as `name=value` (a clearing one has an empty value).
+fn session_cookies_set(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .filter(|c| c.starts_with("console_access=") || c.starts_with("console_refresh="))
+        .collect()
+}
+
+/// Refresh tokens the engine would still exchange.
+async fn live_refresh_tokens(c: &Console) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL")
+        .fetch_one(c._engine.engine().pool())
+        .await
+        .unwrap()
+}
+
+/// A tab left open past the access cookie's 15 minutes sends only the refresh cookie. Signing out from it
+/// revokes the session upstream and sets no cookie but the clearing ones (the session layer refreshed on
+/// the way in; that pair must neither reach the browser nor stay live).
+#[tokio::test]
+async fn signing_out_of_an_idle_tab_signs_out() {
+    let _serial = serial().await;
+    let c = console().await;
+    let (_, tokens) = demo_tokens(&c).await;
+    assert_eq!(live_refresh_tokens(&c).await, 1);
+    let res = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/api/logout", c.base))
+        .header(header::ORIGIN, &c.base)
+        .header(
+            header::COOKIE,
+            format!("console_refresh={}", tokens.refresh_token),
+        )
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let cookies = session_cookies_set(&res);
+    assert_eq!(
+        cookies,
+        ["console_access=", "console_refresh="],
+        "only the clearing cookies"
+    );
+    assert_eq!(
+        live_refresh_tokens(&c).await,
+        0,
+        "the session's live refresh token is revoked upstream"
+    );
+}
+
+/// A refresh token the console has exchanged, presented again (replayed, or stolen), gets no session: the
+/// console asks upstream again rather than handing out the pair it got, and the upstream ends the session.
+#[tokio::test]
+async fn a_rotated_refresh_token_presented_again_gets_no_session() {
+    let _serial = serial().await;
+    let c = console().await;
+    let (_, tokens) = demo_tokens(&c).await;
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let page = |refresh: String| {
+        http.get(format!("{}/connectors/operations", c.base))
+            .header(header::COOKIE, format!("console_refresh={refresh}"))
+            .send()
+    };
+    let res = page(tokens.refresh_token.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let rotated = session_cookies_set(&res)
+        .iter()
+        .find_map(|c| c.strip_prefix("console_refresh=").map(str::to_owned))
+        .expect("the refreshed pair is set");
+
+    let res = page(tokens.refresh_token.clone()).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the replay opened a page"
+    );
+    assert_eq!(
+        session_cookies_set(&res),
+        ["console_access=", "console_refresh="],
+        "the replay got cookies"
+    );
+    // The upstream saw the replay and ended the session: the rotated token is dead too.
+    let res = page(rotated).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(live_refresh_tokens(&c).await, 0);
+}
+
+/// DNS rebinding: a page of `rebind.evil.example`, whose name now points at 127.0.0.1, posts to the console
+/// with its own (matching) `Host` and `Origin`. Without a public URL, only loopback names and the listening
+/// address are served.
+#[tokio::test]
+async fn a_host_the_console_is_not_served_at_is_misdirected() {
+    let _serial = serial().await;
+    let c = console().await;
+    let http = browser();
+    let tenant = c.demo.tenant_id.to_string();
+    let form = [
+        ("email", c.demo.email.as_str()),
+        ("password", c.demo.password.as_str()),
+        ("tenant", tenant.as_str()),
+    ];
+    let evil = "rebind.evil.example:3000";
+    let res = http
+        .post(format!("{}/api/login", c.base))
+        .header(header::HOST, evil)
+        .header(header::ORIGIN, format!("http://{evil}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    let res = http
+        .get(format!("{}/login", c.base))
+        .header(header::HOST, evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST);
+    // Probes name the container by its address; a health check answers whatever the Host.
+    let res = http
+        .get(format!("{}/healthz", c.base))
+        .header(header::HOST, evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Loopback names are served, whatever the port.
+    let port = c.base.rsplit(':').next().unwrap();
+    for host in [format!("localhost:{port}"), format!("[::1]:{port}")] {
+        let res = http
+            .post(format!("{}/api/login", c.base))
+            .header(header::HOST, &host)
+            .header(header::ORIGIN, format!("http://{host}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{host}");
+    }
+
+    // With a public URL, its host is served and a rebinding one still is not.
+    let public =
+        console_at(app::ssr::PublicSite::parse("https://console.example.com").unwrap()).await;
+    for (host, status) in [
+        ("console.example.com", StatusCode::OK),
+        ("rebind.evil.example", StatusCode::MISDIRECTED_REQUEST),
+    ] {
+        let res = http
+            .get(format!("{}/login", public.base))
+            .header(header::HOST, host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{host}");
+    }
+}
+
+/// `/login?__path=/api/login&__err=…`: anyone can write that URL, so the page shows its own sentence for a
+/// code it knows and a generic one for anything else, never the URL's text.
+#[tokio::test]
+async fn the_login_page_shows_only_its_own_messages() {
+    use base64::Engine as _;
+    let _serial = serial().await;
+    let c = console().await;
+    let http = browser();
+    let planted = "Your password expired. Reset it at https://evil.example/reset";
+    let cases = [
+        (
+            serde_json::json!({"Validation": {"field": "password", "message": planted}}),
+            "Sign-in failed. Try again.",
+        ),
+        (
+            serde_json::json!({"Unavailable": planted}),
+            "The provisioning service cannot be reached right now.",
+        ),
+        (
+            serde_json::json!({"SignIn": "reset_at_evil_example"}),
+            "Sign-in failed. Try again.",
+        ),
+        (
+            serde_json::json!({"SignIn": "refused"}),
+            "The email, password or tenant is incorrect.",
+        ),
+    ];
+    for (error, shown) in cases {
+        let err = base64::engine::general_purpose::URL_SAFE.encode(error.to_string());
+        let res = http
+            .get(format!("{}/login", c.base))
+            .query(&[("__path", "/api/login"), ("__err", err.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(html.contains(shown), "{error}: {html}");
+        assert!(!html.contains("evil.example"), "{error}: {html}");
+    }
+}
+
+/// The sign-in input rule of `dto` holds in the console before anything goes upstream (here there is no
+/// upstream at all: an answer other than the field's refusal would say it was asked), and the form's inputs
+/// carry the same limits.
+#[tokio::test]
+async fn oversized_sign_in_input_is_refused_before_the_upstream() {
+    let _serial = serial().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = listener.local_addr().unwrap();
+    drop(listener);
+    let base = serve_console(
+        &format!("http://{dead}"),
+        app::ssr::PublicSite::unconfigured(),
+    )
+    .await;
+    let http = browser();
+    let long_email = format!("{}@demo.local", "a".repeat(dto::MAX_EMAIL_CHARS));
+    let long_password = "p".repeat(dto::MAX_PASSWORD_BYTES + 1);
+    for (email, password, code) in [
+        (long_email.as_str(), "x", "email_too_long"),
+        (
+            "admin@demo.local",
+            long_password.as_str(),
+            "password_too_long",
+        ),
+    ] {
+        let res = http
+            .post(format!("{base}/api/login"))
+            .header(header::ORIGIN, &base)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("tenant", "00000000-0000-4000-8000-00000000d001"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{code}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["SignIn"], code, "{body}");
+    }
+    let html = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(r#"maxlength="{}""#, dto::MAX_EMAIL_CHARS)));
+    assert!(html.contains(&format!(r#"maxlength="{}""#, dto::MAX_PASSWORD_BYTES)));
+}
+
+/// An access token whose claims the console cannot read (here: no tenant) sends the admin to the login page
+/// with a message saying so, its cookies cleared; never a silent bounce to an empty form.
+#[tokio::test]
+async fn an_unreadable_token_is_said_on_the_login_page() {
+    use base64::Engine as _;
+    let _serial = serial().await;
+    let c = console().await;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "HS256", "typ": "JWT"})),
+        b64(serde_json::json!({"sub": uuid::Uuid::nil(), "roles": ["admin"], "exp": exp}))
+    );
+    let http = browser();
+    let res = http
+        .get(format!("{}/connectors/operations", c.base))
+        .header(header::COOKIE, format!("console_access={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        session_cookies_set(&res),
+        ["console_access=", "console_refresh="]
+    );
+    let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/login?next=/connectors/operations"),
+        "{location}"
+    );
+    let html = http
+        .get(format!("{}{location}", c.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("The console cannot read the session token"),
+        "{html}"
+    );
 }

@@ -3,8 +3,8 @@
 //! resolution (outcomes, the notes' limit) are the shared ones in `enums` and `dto`, checked before the call.
 
 use dto::{
-    enums::ConflictOutcome, ConflictId, ConflictList, ConflictQuery, OperationId,
-    ProvisioningConflict,
+    enums::{ConflictOutcome, OperationStatus},
+    ConflictId, ConflictList, ConflictQuery, OperationId, ProvisioningConflict,
 };
 use leptos::prelude::*;
 
@@ -59,17 +59,40 @@ pub async fn get_conflict(id: ConflictId) -> Result<ProvisioningConflict, AppErr
         .map_err(ssr::upstream)
 }
 
-/// What a resolution did, in a sentence.
-pub fn resolved_sentence(outcome: ConflictOutcome) -> String {
-    let fate = if outcome.releases_held() {
-        "the held operation is back in the queue"
-    } else {
-        "the held operation was cancelled"
-    };
-    format!(
-        "Conflict resolved as {}: {fate}.",
-        outcome.label().to_lowercase()
-    )
+/// What became of a conflict's held operation after its resolution, as read back from the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldAfter {
+    /// The conflict names no second operation.
+    NoneHeld,
+    /// The held operation's status, read after the resolution.
+    Status(OperationStatus),
+    /// The held operation could not be read.
+    Unread,
+}
+
+/// What a resolution did, in a sentence: only what the upstream shows, never what the outcome should have
+/// done (xavyo-idp records the outcome and leaves the held operation as it was).
+pub fn resolved_sentence(outcome: ConflictOutcome, held: HeldAfter) -> String {
+    let resolved = format!("Conflict resolved as {}", outcome.label().to_lowercase());
+    match held {
+        HeldAfter::NoneHeld => format!("{resolved}."),
+        HeldAfter::Unread => {
+            format!("{resolved}; what became of the held operation could not be read.")
+        }
+        HeldAfter::Status(OperationStatus::Cancelled) => {
+            format!("{resolved}: the held operation was cancelled.")
+        }
+        HeldAfter::Status(OperationStatus::Pending) if outcome.releases_held() => {
+            format!("{resolved}: the held operation is back in the queue.")
+        }
+        HeldAfter::Status(OperationStatus::Pending) => format!(
+            "{resolved}, but the upstream left the held operation pending: it was not cancelled."
+        ),
+        HeldAfter::Status(status) => format!(
+            "{resolved}: the held operation is {}.",
+            status.label().to_lowercase()
+        ),
+    }
 }
 
 /// `POST /operations/conflicts/{id}/resolve` from the resolve dialog: an `outcome` (one of the shared enum's)
@@ -94,8 +117,47 @@ pub async fn resolve_provisioning_conflict(
     let body = dto::ResolveConflict::new(outcome, notes.as_deref().unwrap_or_default())
         .validate()
         .map_err(|e| ssr::fail(e.into()))?;
-    api.resolve_conflict(session.caller(), id, &body)
+    let resolved = api
+        .resolve_conflict(session.caller(), id, &body)
         .await
         .map_err(ssr::upstream)?;
-    Ok(resolved_sentence(outcome))
+    // Read back what the resolution did to the held operation rather than state what it should have done.
+    let held = match resolved.operation_id_b {
+        None => HeldAfter::NoneHeld,
+        Some(op) => match api.get_operation(session.caller(), op).await {
+            Ok(op) => HeldAfter::Status(op.status),
+            Err(e) => {
+                tracing::info!(error = %e, "held operation unread after a conflict resolution");
+                HeldAfter::Unread
+            }
+        },
+    };
+    Ok(resolved_sentence(outcome, held))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sentence_says_what_became_of_the_held_operation_not_what_should_have() {
+        use ConflictOutcome::*;
+        use OperationStatus::*;
+        let cases = [
+            (Rejected, HeldAfter::Status(Cancelled), "Conflict resolved as rejected: the held operation was cancelled."),
+            // xavyo-idp records the outcome and leaves the operation pending: never "was cancelled".
+            (Rejected, HeldAfter::Status(Pending), "Conflict resolved as rejected, but the upstream left the held operation pending: it was not cancelled."),
+            (Applied, HeldAfter::Status(Pending), "Conflict resolved as applied: the held operation is back in the queue."),
+            (Merged, HeldAfter::Status(Completed), "Conflict resolved as merged: the held operation is completed."),
+            (Superseded, HeldAfter::NoneHeld, "Conflict resolved as superseded."),
+            (Applied, HeldAfter::Unread, "Conflict resolved as applied; what became of the held operation could not be read."),
+        ];
+        for (outcome, held, want) in cases {
+            assert_eq!(
+                resolved_sentence(outcome, held),
+                want,
+                "{outcome:?} {held:?}"
+            );
+        }
+    }
 }

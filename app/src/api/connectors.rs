@@ -61,3 +61,18 @@ pub async fn update_connector_settings(
         settings.status.label().to_lowercase()
     ))
 }
+
+/// What the upstream does beyond xavyo-idp's API, asked once and then kept by the client. Pages offer the
+/// controls that need a feature only when it is listed; when the upstream cannot say right now, nothing extra
+/// is offered (and the page is not failed for it).
+#[server]
+pub async fn upstream_features() -> Result<dto::UpstreamFeatures, AppError> {
+    let (session, api) = ssr::require_admin().await?;
+    match api.features(session.caller()).await {
+        Ok(features) => Ok(features),
+        Err(e) => {
+            tracing::warn!(error = %e, "upstream features unknown: offering only what xavyo-idp's API does");
+            Ok(dto::UpstreamFeatures::none())
+        }
+    }
+}

@@ -74,113 +74,119 @@ pub async fn login(
     tenant: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    sign_in(
-        email.unwrap_or_default(),
-        password.unwrap_or_default(),
-        tenant.unwrap_or_default(),
-        next,
-    )
-    .await
-    .inspect_err(ssr::set_status)
+    let site = ssr::state()?.site;
+    let (email, tenant) = (email.unwrap_or_default(), tenant.unwrap_or_default());
+    let outcome = sign_in(&email, password.unwrap_or_default(), &tenant, next).await;
+    // A failed plain post comes back to an empty form: the page refills it from this (never the password).
+    match &outcome {
+        Err(_) => ssr::append_cookies(&[ssr::remembered_login_form(&email, &tenant, &site)]),
+        Ok(()) if ssr::remembered_login().is_some() => {
+            ssr::append_cookies(&[ssr::forgotten_login_form(&site)])
+        }
+        Ok(()) => {}
+    }
+    outcome.inspect_err(ssr::set_status)
 }
 
 #[cfg(feature = "ssr")]
 async fn sign_in(
-    email: String,
+    email: &str,
     password: String,
-    tenant: String,
+    tenant: &str,
     next: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::error::SignInProblem as Problem;
     use dto::{LoginRequest, LoginResponse};
 
     let state = ssr::state()?;
     let email = email.trim().to_owned();
     if email.is_empty() || !email.contains('@') {
-        return Err(AppError::invalid(
-            "email",
-            "Enter the email address of your account.",
-        ));
+        return Err(AppError::SignIn(Problem::EmailMissing));
     }
     if password.is_empty() {
-        return Err(AppError::invalid("password", "Enter your password."));
+        return Err(AppError::SignIn(Problem::PasswordMissing));
     }
-    let tenant: TenantId = tenant.trim().parse().map_err(|_| {
-        AppError::invalid(
-            "tenant",
-            "The tenant id is a UUID, e.g. 3f1e9a2b-5c6d-4e7f-8a9b-0123456789ab.",
-        )
+    let request = LoginRequest { email, password };
+    // Bounded before anything is sent: the upstream's throttle keeps what it is given.
+    request.validate().map_err(|e| {
+        AppError::SignIn(match e.field.as_deref() {
+            Some("password") => Problem::PasswordTooLong,
+            _ => Problem::EmailTooLong,
+        })
     })?;
+    let tenant: TenantId = tenant
+        .trim()
+        .parse()
+        .map_err(|_| AppError::SignIn(Problem::TenantInvalid))?;
 
     let answer = state
         .api
-        .login(
-            tenant,
-            &LoginRequest { email, password },
-            ssr::browser_address(),
-        )
+        .login(tenant, &request, ssr::browser_address())
         .await;
-    let tokens =
-        match answer {
-            Ok(LoginResponse::Tokens(tokens)) => tokens,
-            Ok(LoginResponse::MfaRequired { .. }) => return Err(AppError::invalid(
-                "password",
-                "This account requires multi-factor sign-in, which this console does not support.",
-            )),
-            Err(client::ClientError::Api {
-                status: 401 | 400 | 404,
-                body,
-            }) => {
-                return Err(AppError::invalid("password", body.message));
-            }
-            Err(client::ClientError::Api { status: 403, body }) => {
-                return Err(AppError::invalid("email", body.message))
-            }
-            Err(client::ClientError::Api { status: 429, body }) => {
-                // The upstream says when to come back ("… try again in 15 minutes"); say it as it does.
-                let message = match body.message.trim() {
-                    "" => "Too many attempts: this account is locked for a while.".to_owned(),
-                    said => {
-                        let mut chars = said.chars();
-                        chars
-                            .next()
-                            .map(|first| first.to_uppercase().chain(chars).collect())
-                            .unwrap_or_default()
-                    }
-                };
-                return Err(AppError::invalid("email", message));
-            }
-            Err(e) => return Err(e.into()),
+    let tokens = match answer {
+        Ok(LoginResponse::Tokens(tokens)) => tokens,
+        Ok(LoginResponse::MfaRequired { .. }) => {
+            return Err(AppError::SignIn(Problem::MfaRequired))
+        }
+        Err(client::ClientError::Api {
+            status: 401 | 400 | 404,
+            ..
+        }) => return Err(AppError::SignIn(Problem::Refused)),
+        Err(client::ClientError::Api { status: 403, .. }) => {
+            return Err(AppError::SignIn(Problem::AccountDisabled))
+        }
+        Err(client::ClientError::Api { status: 429, body }) => {
+            return Err(AppError::SignIn(Problem::LockedOut {
+                minutes: minutes_to_wait(&body.message),
+            }))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // A token the console cannot read would bounce every page back here: say so now, and end it upstream.
+    if ssr::read_claims(&tokens.access_token).is_none() {
+        let caller = client::Caller {
+            token: &tokens.access_token,
+            tenant,
         };
+        if let Err(e) = state.api.logout(caller, &tokens.refresh_token).await {
+            tracing::info!(error = %e, "upstream logout of an unreadable session failed");
+        }
+        return Err(AppError::SignIn(Problem::TokenUnreadable));
+    }
     ssr::append_cookies(&ssr::session_cookies(&tokens, &state.site));
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 
-/// Revokes the refresh token upstream and clears the session cookies.
+/// The wait a lockout names ("… try again in 15 minutes"), when it names one in minutes.
+#[cfg(feature = "ssr")]
+fn minutes_to_wait(message: &str) -> Option<u32> {
+    let (_, after) = message.split_once("try again in ")?;
+    let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    after[digits..]
+        .trim_start()
+        .starts_with("minute")
+        .then(|| after[..digits].parse().ok())
+        .flatten()
+}
+
+/// Revokes the live refresh token upstream (the one the session layer may just have rotated, which ends the
+/// session's whole token family) and clears the session cookies.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let state = ssr::state()?;
     if let Some(session) = ssr::session().await {
-        let refresh = leptos_axum::extract::<http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|headers| {
-                headers.get_all(http::header::COOKIE).iter().find_map(|v| {
-                    let text = v.to_str().ok()?;
-                    cookie::Cookie::split_parse_encoded(text.to_owned())
-                        .flatten()
-                        .find(|c| c.name() == state.site.refresh_cookie())
-                        .map(|c| c.value().to_owned())
-                })
-            });
-        if let Some(refresh) = refresh {
+        if let Some(refresh) = &session.refresh_token {
             // Best effort: the cookies go whatever the upstream says.
-            if let Err(e) = state.api.logout(session.caller(), &refresh).await {
+            if let Err(e) = state.api.logout(session.caller(), refresh).await {
                 tracing::info!(error = %e, "upstream logout failed");
             }
         }
     }
     ssr::append_cookies(&ssr::cleared_cookies(&state.site));
+    if ssr::remembered_login().is_some() {
+        ssr::append_cookies(&[ssr::forgotten_login_form(&state.site)]);
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -188,18 +194,32 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in user (any role), or `Unauthorized`.
 #[server]
 pub async fn current_user() -> Result<SignedInUser, AppError> {
-    let session = ssr::session()
-        .await
-        .ok_or(AppError::Unauthorized)
-        .inspect_err(ssr::set_status)?;
-    let claims = session.claims;
-    Ok(SignedInUser {
-        is_admin: claims.is_admin(),
-        user_id: claims.sub,
-        email: claims.email,
-        tenant_id: claims.tid,
-        roles: claims.roles,
-    })
+    signed_in_user()
+}
+
+/// The signed-in user of the request being rendered, read at once from the session the server put in it (no
+/// upstream call, nothing to wait for), or `Unauthorized`. Only the server renders pages; in the browser
+/// there is no session to read.
+pub fn signed_in_user() -> Result<SignedInUser, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        let session = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ssr::Session>().cloned())
+            .ok_or(AppError::Unauthorized)
+            .inspect_err(ssr::set_status)?;
+        let claims = session.claims;
+        Ok(SignedInUser {
+            is_admin: claims.is_admin(),
+            user_id: claims.sub,
+            email: claims.email,
+            tenant_id: claims.tid,
+            roles: claims.roles,
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Err(AppError::Unauthorized)
+    }
 }
 
 /// The demo hint for the login page, when there is one.
@@ -211,6 +231,26 @@ pub async fn demo_hint() -> Result<Option<LoginHint>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_lockout_names_its_wait_in_minutes_or_nothing() {
+        use super::minutes_to_wait;
+        assert_eq!(
+            minutes_to_wait("too many failed sign-ins; try again in 15 minutes"),
+            Some(15)
+        );
+        assert_eq!(
+            minutes_to_wait("too many failed sign-ins; try again in 1 minute"),
+            Some(1)
+        );
+        assert_eq!(
+            minutes_to_wait("too many sign-ins at once; try again in a moment"),
+            None
+        );
+        assert_eq!(minutes_to_wait("try again in 30 seconds"), None);
+        assert_eq!(minutes_to_wait("locked"), None);
+    }
 
     #[test]
     fn next_accepts_only_same_site_paths() {

@@ -166,11 +166,34 @@ pub async fn save_schedule(
         .put_schedule(session.caller(), connector_id, &request)
         .await
         .map_err(ssr::upstream)?;
-    let next = match saved.next_run_at {
-        Some(at) => format!(" Next run: {}.", at.format("%Y-%m-%d %H:%M UTC")),
-        None => " It is disabled: it will not run until enabled.".to_owned(),
+    Ok(saved_sentence(&request, &saved))
+}
+
+/// What a save did, from what the upstream answered it stored (never from what was asked): how often it runs
+/// and when next, and every field it stored differently from what was asked.
+pub fn saved_sentence(asked: &dto::UpsertSchedule, saved: &ReconciliationSchedule) -> String {
+    let next = match (saved.enabled, saved.next_run_at) {
+        (false, _) => " It is disabled: it will not run until enabled.".to_owned(),
+        (true, Some(at)) => format!(" Next run: {}.", at.format("%Y-%m-%d %H:%M UTC")),
+        (true, None) => " It is enabled; the upstream gives no time for its next run.".to_owned(),
     };
-    Ok(format!("Schedule saved: {}.{next}", saved.describe()))
+    let differ = asked.differences(saved);
+    let warning = if differ.is_empty() {
+        String::new()
+    } else {
+        let asked_for = dto::describe(
+            asked.frequency,
+            asked.day_of_week,
+            asked.day_of_month,
+            asked.hour_of_day,
+            asked.cron_expression.as_deref(),
+        );
+        format!(
+            " The upstream did not store what was asked ({asked_for}): it differs in {}.",
+            differ.join(", ")
+        )
+    };
+    format!("Schedule saved: {}.{next}{warning}", saved.describe())
 }
 
 /// The next five runs of the form's schedule as server-rendered HTML, or what is wrong with it: the form's
@@ -211,11 +234,109 @@ pub async fn set_schedule_enabled(
     api.set_schedule_enabled(session.caller(), connector_id, enabled)
         .await
         .map_err(ssr::upstream)?;
-    Ok(if enabled {
-        "Schedule enabled.".to_owned()
-    } else {
-        "Schedule disabled: it will not run until enabled.".to_owned()
+    // The answer has no body: read the schedule back and say what it is now, not what was asked.
+    let now = api
+        .get_schedule(session.caller(), connector_id)
+        .await
+        .map(|s| s.enabled)
+        .ok();
+    Ok(match (enabled, now) {
+        (true, Some(true)) => "Schedule enabled.".to_owned(),
+        (false, Some(false)) => "Schedule disabled: it will not run until enabled.".to_owned(),
+        (_, Some(true)) => {
+            "The upstream answered, but the schedule still reads as enabled.".to_owned()
+        }
+        (_, Some(false)) => {
+            "The upstream answered, but the schedule still reads as disabled.".to_owned()
+        }
+        (_, None) => {
+            "The upstream answered; the schedule could not be read back to check it.".to_owned()
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dto::UpsertSchedule;
+
+    fn asked_cron() -> UpsertSchedule {
+        UpsertSchedule {
+            mode: ReconciliationMode::Full,
+            frequency: ScheduleFrequency::Cron,
+            day_of_week: None,
+            day_of_month: None,
+            hour_of_day: 0,
+            cron_expression: Some("0 2 * * 1".into()),
+            enabled: true,
+        }
+    }
+
+    fn saved(
+        frequency: ScheduleFrequency,
+        cron: Option<&str>,
+        enabled: bool,
+    ) -> ReconciliationSchedule {
+        ReconciliationSchedule {
+            id: "00000000-0000-4000-8000-000000000001".parse().unwrap(),
+            connector_id: "00000000-0000-4000-8000-000000000002".parse().unwrap(),
+            connector_name: None,
+            mode: ReconciliationMode::Full,
+            frequency,
+            day_of_week: None,
+            day_of_month: None,
+            hour_of_day: 0,
+            cron_expression: cron.map(str::to_owned),
+            enabled,
+            last_run_at: None,
+            last_run_id: None,
+            last_outcome: None,
+            next_run_at: None,
+            created_at: "2026-11-24T04:30:35Z".parse().unwrap(),
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_save_says_what_was_stored_and_where_it_differs_from_what_was_asked() {
+        // Stored as asked, enabled, and the upstream gives no next run (xavyo-idp): never "It is disabled".
+        let same = saved_sentence(
+            &asked_cron(),
+            &saved(ScheduleFrequency::Cron, Some("0 2 * * 1"), true),
+        );
+        assert_eq!(
+            same,
+            "Schedule saved: cron `0 2 * * 1` (UTC). It is enabled; the upstream gives no time for its next run."
+        );
+        // An upstream that stored `daily` instead of the cron: said, with what was asked.
+        let daily = saved_sentence(&asked_cron(), &saved(ScheduleFrequency::Daily, None, true));
+        assert!(
+            daily.starts_with("Schedule saved: every day at 00:00 UTC."),
+            "{daily}"
+        );
+        assert!(
+            daily.ends_with("The upstream did not store what was asked (cron `0 2 * * 1` (UTC)): it differs in frequency, cron_expression."),
+            "{daily}"
+        );
+        // Saved disabled: says so, from the answer.
+        let off = saved_sentence(
+            &asked_cron(),
+            &saved(ScheduleFrequency::Cron, Some("0 2 * * 1"), false),
+        );
+        assert!(
+            off.contains("It is disabled") && off.contains("differs in enabled"),
+            "{off}"
+        );
+    }
+
+    #[test]
+    fn a_cron_schedule_is_sent_with_its_expression_in_frequency_as_xavyo_stores_it() {
+        let sent = serde_json::to_value(asked_cron()).unwrap();
+        assert_eq!(sent["frequency"], "0 2 * * 1");
+        assert_eq!(sent["cron_expression"], "0 2 * * 1");
+        let back: UpsertSchedule = serde_json::from_value(sent).unwrap();
+        assert_eq!(back, asked_cron());
+    }
 }
 
 /// `DELETE /connectors/{id}/reconciliation/schedule`; answers a sentence for the toast.

@@ -54,6 +54,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::Validation { .. } => ("Invalid request", "Correct the value and try again."),
         AppError::Conflict { .. } => ("Conflict", "The data changed in the meantime; the view shows its current state."),
         AppError::NotStarted { .. } => ("Not started", "Nothing was queued; the message says why and what to do."),
+        AppError::SignIn(_) => ("Not signed in", "Sign in again."),
         AppError::Unavailable(_) => (
             "Provisioning service unavailable",
             "The console cannot reach the provisioning service right now. Try again in a moment.",

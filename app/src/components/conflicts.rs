@@ -100,7 +100,7 @@ pub fn ConflictsTable(conflicts: Vec<ProvisioningConflict>) -> impl IntoView {
                                     {later}
                                 </td>
                                 <td class="px-3 py-2">
-                                    {pending.then(|| view! { <ResolveConflictDialog id=c.id subject/> })}
+                                    {pending.then(|| view! { <ResolveConflictDialog id=c.id subject holds=c.operation_id_b.is_some()/> })}
                                 </td>
                             </tr>
                         }
@@ -120,6 +120,8 @@ pub fn ResolveConflictDialog(
     /// What is resolved, in words (`concurrent update conflict`).
     #[prop(into)]
     subject: String,
+    /// Whether the conflict names a held operation (xavyo-idp may record a conflict with one operation).
+    holds: bool,
 ) -> impl IntoView {
     use crate::api::ResolveProvisioningConflict;
     use leptos::server_fn::ServerFn;
@@ -130,12 +132,12 @@ pub fn ResolveConflictDialog(
     let outcomes = ConflictOutcome::ALL
         .iter()
         .map(|o| {
-            let fate = if o.releases_held() {
-                "the held operation runs"
-            } else {
-                "the held operation is cancelled"
+            let fate = match (holds, o.releases_held()) {
+                (false, _) => String::new(),
+                (true, true) => " (the held operation runs)".to_owned(),
+                (true, false) => " (the held operation is cancelled)".to_owned(),
             };
-            view! { <option value=o.as_str()>{format!("{} ({fate})", o.label())}</option> }
+            view! { <option value=o.as_str()>{format!("{}{fate}", o.label())}</option> }
         })
         .collect_view();
     view! {
@@ -171,6 +173,8 @@ pub fn ConflictOperationCard(
     /// Why the operation is not shown, when it is not.
     #[prop(into)]
     problem: String,
+    /// The connectors' names by id (the operation may not carry its connector's name: xavyo-idp's do not).
+    names: std::collections::HashMap<dto::ConnectorId, String>,
 ) -> impl IntoView {
     let heading = title.to_lowercase().replace(' ', "-");
     let labelled_by = heading.clone();
@@ -183,7 +187,7 @@ pub fn ConflictOperationCard(
                 <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
                     <dt class="text-slate-500">"Type"</dt><dd>{op.operation_type.label()}</dd>
                     <dt class="text-slate-500">"Status"</dt><dd><OperationStatusBadge status=op.status/></dd>
-                    <dt class="text-slate-500">"Connector"</dt><dd>{op.connector_name.clone().unwrap_or_else(|| "unknown".to_owned())}</dd>
+                    <dt class="text-slate-500">"Connector"</dt><dd>{crate::components::operations::connector_label(&op, &names)}</dd>
                     <dt class="text-slate-500">"Account"</dt><dd><code>{op.target_uid.clone().unwrap_or_else(|| "not set".to_owned())}</code></dd>
                     <dt class="text-slate-500">"Queued"</dt><dd><Timestamp at=op.created_at/></dd>
                 </dl>
@@ -278,7 +282,7 @@ mod render_tests {
     #[test]
     fn the_dialog_offers_every_outcome_with_its_effect_and_the_notes_limit() {
         let out = html(
-            || view! { <ResolveConflictDialog id=id(1) subject="concurrent update conflict"/> },
+            || view! { <ResolveConflictDialog id=id(1) subject="concurrent update conflict" holds=true/> },
         );
         for outcome in ConflictOutcome::ALL {
             assert!(
@@ -291,6 +295,18 @@ mod render_tests {
         assert!(out.contains(&format!("maxlength=\"{MAX_CONFLICT_NOTES}\"")));
         assert!(out.contains("data-then=\"close refresh\""));
         assert!(out.contains("name=\"notes\"") && out.contains("name=\"id\""));
+
+        // A conflict with one operation holds none: no outcome promises anything of a held operation.
+        let single = html(
+            || view! { <ResolveConflictDialog id=id(1) subject="missing target conflict" holds=false/> },
+        );
+        assert!(!single.contains("held operation"), "{single}");
+        for outcome in ConflictOutcome::ALL {
+            assert!(
+                single.contains(&format!("value=\"{outcome}\"")),
+                "{outcome}: {single}"
+            );
+        }
     }
 
     #[test]

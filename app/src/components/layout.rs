@@ -6,7 +6,7 @@ use leptos_router::{
     hooks::use_location,
 };
 
-use crate::api::{current_user, Logout, SignedInUser};
+use crate::api::{signed_in_user, Logout, SignedInUser};
 use crate::components::{common::ErrorPanel, toasts::ToastRegion};
 use crate::pages::errors::ForbiddenPage;
 
@@ -40,17 +40,18 @@ fn nav_entry(path: &str) -> Option<&'static str> {
 /// The page frame for every signed-in route. Non-administrators get the 403 page instead of the outlet.
 #[component]
 pub fn AppLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    // The user is read from the request at once, not awaited: a page inside a `Suspense` is built again each
+    // time the suspense walks its children, and each build started all of the page's upstream reads again
+    // (every read was made two or three times per page load).
+    let frame = match signed_in_user() {
+        Ok(user) if user.is_admin => view! { <Frame user/> }.into_any(),
+        Ok(user) => view! { <Header user/><ForbiddenPage/> }.into_any(),
+        Err(error) => {
+            view! { <main class="mx-auto max-w-xl p-8"><ErrorPanel error/></main> }.into_any()
+        }
+    };
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(user) if user.is_admin => view! { <Frame user/> }.into_any(),
-                    Ok(user) => view! { <Header user/><ForbiddenPage/> }.into_any(),
-                    Err(error) => view! { <main class="mx-auto max-w-xl p-8"><ErrorPanel error/></main> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {frame}
         <ToastRegion/>
     }
 }

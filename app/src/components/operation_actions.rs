@@ -76,16 +76,24 @@ pub fn OperationActionButtons(
     }
 }
 
-/// The Retry button of an operation whose status allows it (nothing otherwise); what came of it shows in the
-/// page's element `answer` (a `role="status"` region).
+/// Whether Retry is offered: the status allows it, and for a `failed` operation (which waits for its next
+/// attempt) only when the upstream retries those (`retry_failed`; xavyo-idp retries dead letters only).
+pub fn retry_offered(status: OperationStatus, retry_failed: bool) -> bool {
+    status.allows(OperationAction::Retry) && (status != OperationStatus::Failed || retry_failed)
+}
+
+/// The Retry button of an operation where [`retry_offered`] (nothing otherwise); what came of it shows in
+/// the page's element `answer` (a `role="status"` region).
 #[component]
 pub fn RetryCommand(
     id: OperationId,
     status: OperationStatus,
     answer: &'static str,
+    /// Whether the upstream retries `failed` operations.
+    retry_failed: bool,
 ) -> impl IntoView {
     use leptos::server_fn::ServerFn;
-    status.allows(OperationAction::Retry).then(|| {
+    retry_offered(status, retry_failed).then(|| {
         view! {
             <CommandForm endpoint=crate::api::RetryOperation::PATH answer=answer then="refresh"
                 aria_label="Retry the operation">
@@ -104,18 +112,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_is_offered_only_where_the_status_allows_it() {
+    fn retry_is_offered_only_where_the_status_and_the_upstream_allow_it() {
         let id: OperationId = "00000000-0000-4000-8000-0000000000f1".parse().unwrap();
-        for status in OperationStatus::ALL {
+        for (status, retry_failed) in OperationStatus::ALL
+            .into_iter()
+            .flat_map(|s| [(s, true), (s, false)])
+        {
             let html = Owner::new().with(|| {
-                view! { <RetryCommand id status=status answer="retry-outcome"/> }.to_html()
+                view! { <RetryCommand id status=status answer="retry-outcome" retry_failed/> }
+                    .to_html()
             });
             let offered = html.contains(">Retry</button>");
-            assert_eq!(
-                offered,
-                status.allows(OperationAction::Retry),
-                "{status:?}: {html}"
-            );
+            let expected = status.allows(OperationAction::Retry)
+                && (retry_failed || status != OperationStatus::Failed);
+            assert_eq!(offered, expected, "{status:?} {retry_failed}: {html}");
             if offered {
                 assert!(html.contains(r#"data-answer="retry-outcome""#), "{html}");
                 assert!(html.contains(&id.to_string()), "{html}");

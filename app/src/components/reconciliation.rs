@@ -88,10 +88,30 @@ pub fn duration_text(seconds: Option<f64>) -> String {
     }
 }
 
+/// A run's name: its mode, "dry run" when the upstream says it only reports (`Full dry run`, `Delta run`).
+pub fn run_name(run: &ReconciliationRun) -> String {
+    format!(
+        "{} {}",
+        run.mode.label(),
+        if run.is_dry_run() { "dry run" } else { "run" }
+    )
+}
+
+/// Whether a run only reports, in words; "Not reported" when the upstream does not say (xavyo-idp).
+pub fn dry_run_text(dry_run: Option<bool>) -> &'static str {
+    match dry_run {
+        Some(true) => "Yes",
+        Some(false) => "No",
+        None => "Not reported",
+    }
+}
+
 /// How far a run got: accounts compared out of the accounts to compare, as a progress bar assistive technology
-/// reads (`role="progressbar"` with its values); indeterminate until the run has counted the accounts.
+/// reads (`role="progressbar"` with its values); indeterminate until the upstream reports how many accounts
+/// there are. Only what the upstream reported is said: an active run with no count "has reported no
+/// progress", a finished one says how many accounts it compared.
 #[component]
-pub fn RunProgress(processed: u64, total: u64) -> impl IntoView {
+pub fn RunProgress(processed: u64, total: u64, active: bool) -> impl IntoView {
     let known = total > 0;
     let done = processed.min(total);
     let percent = if known {
@@ -99,10 +119,13 @@ pub fn RunProgress(processed: u64, total: u64) -> impl IntoView {
     } else {
         0.0
     };
-    let text = if known {
-        format!("{done} of {total} accounts ({percent:.0} %)")
-    } else {
-        "Counting the accounts…".to_owned()
+    let text = match (known, active) {
+        (true, _) => format!("{done} of {total} accounts ({percent:.0} %)"),
+        (false, true) => "No progress reported yet.".to_owned(),
+        (false, false) => format!(
+            "{processed} account{} compared.",
+            if processed == 1 { "" } else { "s" }
+        ),
     };
     view! {
         <div class="space-y-1">
@@ -113,9 +136,12 @@ pub fn RunProgress(processed: u64, total: u64) -> impl IntoView {
                 aria-valuemax=known.then(|| total.to_string())
                 aria-valuenow=known.then(|| done.to_string())
                 aria-valuetext=text.clone()
-                class="h-2 w-full rounded-full bg-slate-200"
+                class="h-2 w-full overflow-hidden rounded-full bg-slate-200"
             >
-                <div class="h-2 rounded-full bg-slate-900" style=format!("width: {percent}%")></div>
+                // An SVG width attribute, not a `style`: the page's CSP allows no inline style.
+                <svg class="block h-2 w-full" aria-hidden="true">
+                    <rect class="fill-slate-900" height="100%" width=format!("{percent}%") rx="4"/>
+                </svg>
             </div>
             <p class="text-sm text-slate-700">{text}</p>
         </div>
@@ -198,16 +224,18 @@ pub fn StartRunForm(connector_id: ConnectorId) -> impl IntoView {
     }
 }
 
-/// Pause, resume and cancel (after a confirmation), each offered only where the run's `status` allows it.
+/// Pause, resume and cancel (after a confirmation), each offered only where the run's `status` allows it;
+/// pause and resume only when the upstream can do them (`can_pause`: xavyo-idp cannot).
 #[component]
 pub fn RunActions(
     connector_id: ConnectorId,
     run_id: RunId,
     status: ReconciliationRunStatus,
+    can_pause: bool,
 ) -> impl IntoView {
     use leptos::server_fn::ServerFn;
     let button = move |action: RunAction| {
-        status.allows(action).then(|| {
+        (can_pause && status.allows(action)).then(|| {
             view! { <button type="submit" class=BUTTON name="action" value=action.as_str()>{action.label()}</button> }
         })
     };
@@ -242,6 +270,8 @@ pub fn RunsTable(
     connector_id: ConnectorId,
     runs: Vec<ReconciliationRun>,
     me: Option<UserId>,
+    /// Whether the upstream pauses and resumes runs.
+    can_pause: bool,
 ) -> impl IntoView {
     if runs.is_empty() {
         return view! {
@@ -255,17 +285,13 @@ pub fn RunsTable(
         .into_iter()
         .map(|run| {
             let href = format!("/connectors/{connector_id}/reconciliation/runs/{}", run.id);
-            let name = format!(
-                "{} {}",
-                run.mode.label(),
-                if run.dry_run { "dry run" } else { "run" }
-            );
+            let name = run_name(&run);
             let label = format!("{name} {}", run.id);
             let progress = format!("{} / {}", run.accounts_processed, run.accounts_total);
             let actions = run
                 .status
                 .is_active()
-                .then(|| view! { <RunActions connector_id run_id=run.id status=run.status/> });
+                .then(|| view! { <RunActions connector_id run_id=run.id status=run.status can_pause/> });
             view! {
                 <tr class="border-t border-slate-100 align-top hover:bg-slate-50">
                     <td class="px-3 py-2">
@@ -275,12 +301,12 @@ pub fn RunsTable(
                     </td>
                     <td class="px-3 py-2"><RunStatusBadge status=run.status/></td>
                     <td class="px-3 py-2">{run.mode.label()}</td>
-                    <td class="px-3 py-2">{if run.dry_run { "Yes" } else { "No" }}</td>
+                    <td class="px-3 py-2">{dry_run_text(run.dry_run)}</td>
                     <td class="px-3 py-2 text-right whitespace-nowrap">{progress}</td>
                     <td class="px-3 py-2 text-right">{run.discrepancies_found}</td>
                     <td class="px-3 py-2"><StartedBy by=run.created_by me/></td>
                     <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=run.started_at/></td>
-                    <td class="px-3 py-2 whitespace-nowrap">{duration_text(run.duration_seconds)}</td>
+                    <td class="px-3 py-2 whitespace-nowrap">{duration_text(run.elapsed_seconds(std::time::SystemTime::now().into()))}</td>
                     <td class="px-3 py-2">{actions}</td>
                 </tr>
             }
@@ -332,6 +358,8 @@ pub fn DiscrepancyActions(
     /// What the discrepancy is, in words (`Mismatch of alice.anders (department)`).
     #[prop(into)]
     subject: String,
+    /// Whether the upstream writes an audit entry for an ignore (xavyo-idp does not).
+    audits_ignores: bool,
 ) -> impl IntoView {
     use crate::api::{IgnoreDiscrepancy, PreviewRemediation, RemediateDiscrepancy};
     use leptos::server_fn::ServerFn;
@@ -356,9 +384,13 @@ pub fn DiscrepancyActions(
         };
         view! { <label class="flex flex-col gap-1 text-sm">{label}{field}</label> }
     });
-    let ignore_message = format!(
-        "{subject} stays as it is and leaves the pending list. The audit log records who ignored it."
-    );
+    let ignore_message = if audits_ignores {
+        format!(
+            "{subject} stays as it is and leaves the pending list. The audit log records who ignored it."
+        )
+    } else {
+        format!("{subject} stays as it is and leaves the pending list.")
+    };
     let group = format!("Actions for {subject}");
     let title = format!("Remediate: {subject}");
     let preview_subject = subject.clone();
@@ -664,14 +696,50 @@ mod render_tests {
     }
 
     #[test]
+    fn the_progress_bar_draws_without_inline_style() {
+        let out = html(|| view! { <RunProgress processed=3 total=12 active=true/> });
+        assert!(out.contains(r#"aria-valuenow="3""#), "{out}");
+        assert!(out.contains(r#"width="25%""#), "{out}");
+        assert!(
+            !out.contains("style"),
+            "the page's CSP allows no inline style: {out}"
+        );
+    }
+
+    #[test]
+    fn progress_says_only_what_the_upstream_reported() {
+        // xavyo-idp reports no counts: an active run has reported no progress, a finished one compared none.
+        let active = html(|| view! { <RunProgress processed=0 total=0 active=true/> });
+        assert!(active.contains("No progress reported yet."), "{active}");
+        let finished = html(|| view! { <RunProgress processed=0 total=0 active=false/> });
+        assert!(finished.contains("0 accounts compared."), "{finished}");
+        for out in [active, finished] {
+            assert!(!out.contains("Counting"), "{out}");
+        }
+    }
+
+    #[test]
     fn run_actions_are_offered_only_where_the_status_allows_them() {
         for status in ReconciliationRunStatus::ALL {
-            let out = html(|| view! { <RunActions connector_id=id(1) run_id=id(2) status/> });
+            let out = html(
+                || view! { <RunActions connector_id=id(1) run_id=id(2) status can_pause=true/> },
+            );
             for action in RunAction::ALL {
                 assert_eq!(
                     out.contains(&format!("value=\"{action}\"")),
                     status.allows(action),
                     "{status} {action}: {out}"
+                );
+            }
+            // An upstream that cannot pause (xavyo-idp) is offered cancel alone.
+            let out = html(
+                || view! { <RunActions connector_id=id(1) run_id=id(2) status can_pause=false/> },
+            );
+            for action in RunAction::ALL {
+                assert_eq!(
+                    out.contains(&format!("value=\"{action}\"")),
+                    status.allows(action) && action == RunAction::Cancel,
+                    "{status} {action} without pause: {out}"
                 );
             }
         }
@@ -680,7 +748,7 @@ mod render_tests {
     #[test]
     fn a_discrepancy_offers_only_the_remediations_of_its_type() {
         let mismatch = html(|| {
-            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Mismatch candidates=vec![] subject="Mismatch of a.b (title)"/> }
+            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Mismatch candidates=vec![] subject="Mismatch of a.b (title)" audits_ignores=true/> }
         });
         let offered: Vec<&str> = mismatch
             .match_indices("<option value=\"")
@@ -696,7 +764,7 @@ mod render_tests {
         assert!(!mismatch.contains("identity_id"));
 
         let collision = html(|| {
-            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Collision candidates=vec![id(7), id(8)] subject="Collision of x"/> }
+            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Collision candidates=vec![id(7), id(8)] subject="Collision of x" audits_ignores=true/> }
         });
         assert!(
             collision.contains("Candidate identity to link"),
@@ -706,7 +774,7 @@ mod render_tests {
             assert!(collision.contains(&format!("<option value=\"{candidate}\"")));
         }
         let orphan = html(|| {
-            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Orphan candidates=vec![] subject="Orphan svc.backup"/> }
+            view! { <DiscrepancyActions connector_id=id(1) id=id(3) kind=DiscrepancyType::Orphan candidates=vec![] subject="Orphan svc.backup" audits_ignores=false/> }
         });
         assert!(
             orphan.contains("delete:xavyo_to_target") && orphan.contains("link:target_to_xavyo")

@@ -2,8 +2,8 @@
 //! the form whose fields follow the frequency, enable/disable and delete), the upcoming runs, and the trend as
 //! a server-rendered SVG stacked-bar chart with its data table.
 //!
-//! The form's fields follow the frequency with CSS alone (`:has()` on the chosen option; where a browser lacks
-//! it, every field shows). Its live check is a command form's `data-live` (see `commands`): the server answers
+//! The form's fields follow the frequency with CSS alone (`.schedule-form` rules in `style/main.css`: `:has()`
+//! on the chosen option; where a browser lacks it, every field shows). Its live check is a command form's `data-live` (see `commands`): the server answers
 //! the next five runs, or what is wrong, computed by the shared rule.
 
 use chrono::{DateTime, Utc};
@@ -23,14 +23,6 @@ use crate::error::AppError;
 
 const SELECT: &str = "rounded border border-slate-300 px-2 py-1";
 const CARD: &str = "rounded-lg border border-slate-200 bg-white p-4 text-sm";
-
-/// The fields each frequency uses, shown only for it (see the module docs).
-const FOLLOW_FREQUENCY: &str = "
-.schedule-form:has(option[value=hourly]:checked) [data-for]:not([data-for~=hourly]),
-.schedule-form:has(option[value=daily]:checked) [data-for]:not([data-for~=daily]),
-.schedule-form:has(option[value=weekly]:checked) [data-for]:not([data-for~=weekly]),
-.schedule-form:has(option[value=monthly]:checked) [data-for]:not([data-for~=monthly]),
-.schedule-form:has(option[value=cron]:checked) [data-for]:not([data-for~=cron]) { display: none; }";
 
 /// What the start gate answered when a schedule last fired, for people.
 pub fn outcome_text(outcome: &str) -> String {
@@ -181,7 +173,6 @@ pub fn ScheduleForm(
         .and_then(|s| s.cron_expression.clone())
         .unwrap_or_default();
     view! {
-        <style>{FOLLOW_FREQUENCY}</style>
         <CommandForm endpoint=crate::api::SaveSchedule::PATH then="refresh" aria_label="Schedule"
             class="schedule-form space-y-3 rounded-lg border border-slate-200 bg-white p-4 text-sm">
             <div data-live=crate::api::PreviewSchedule::PATH data-live-answer="upcoming-runs" class="space-y-3">
@@ -306,7 +297,7 @@ const TOP: f64 = 12.0;
 /// numbers in a table; an empty state when the range has none.
 #[component]
 pub fn TrendChart(trend: Trend) -> impl IntoView {
-    let points = trend.data_points;
+    let points = trend.every_day();
     if points.iter().all(|p| p.total == 0) {
         return view! {
             <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-600">
@@ -598,6 +589,8 @@ mod render_tests {
         assert!(out.contains("value=\"0\" checked"), "Sunday picked");
         assert!(out.contains("value=\"14\" selected"));
         assert_eq!(out.matches("data-for=").count(), 4);
+        // Its fields follow the frequency by the stylesheet's rules: the page's CSP allows no inline style.
+        assert!(!out.contains("<style"), "{out}");
         let state = html(
             || view! { <ScheduleState connector_id=schedule().connector_id schedule=schedule()/> },
         );

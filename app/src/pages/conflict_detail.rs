@@ -1,11 +1,13 @@
 //! `/connectors/conflicts/{id}`: one conflict, both its operations side by side, and its resolution.
 
-use dto::{ConflictId, ProvisioningConflict, ProvisioningOperation};
+use std::collections::HashMap;
+
+use dto::{ConflictId, ConnectorId, ProvisioningConflict, ProvisioningOperation};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_conflict, get_operation};
+use crate::api::{get_conflict, get_operation, list_connectors};
 use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     conflicts::{
@@ -15,6 +17,9 @@ use crate::components::{
     live::LiveRegion,
 };
 use crate::error::AppError;
+
+/// The connectors' names by id.
+type Names = HashMap<ConnectorId, String>;
 
 /// The conflict and its two operations (each one's failure shown in its place).
 type Loaded = (
@@ -46,6 +51,7 @@ pub fn ConflictDetailPage() -> impl IntoView {
         })
     });
     let loaded = Resource::new(move || id.get(), |id| async move { load(id?).await });
+    let connectors = Resource::new(|| (), |_| list_connectors());
 
     view! {
         <Title text="Conflict"/>
@@ -58,7 +64,13 @@ pub fn ConflictDetailPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="the conflict"/> }>
             {move || Suspend::new(async move {
                 match loaded.await {
-                    Ok((conflict, earlier, later)) => view! { <ConflictView conflict earlier later/> }.into_any(),
+                    Ok((conflict, earlier, later)) => {
+                        let names: Names = connectors
+                            .await
+                            .map(|l| l.connectors.into_iter().map(|c| (c.id, c.name)).collect())
+                            .unwrap_or_default();
+                        view! { <ConflictView conflict earlier later names/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -85,9 +97,11 @@ fn ConflictView(
     conflict: ProvisioningConflict,
     earlier: Result<ProvisioningOperation, AppError>,
     later: Option<Result<ProvisioningOperation, AppError>>,
+    names: Names,
 ) -> impl IntoView {
     let kind = conflict_type_text(&conflict);
     let pending = conflict.is_pending();
+    let holds = conflict.operation_id_b.is_some();
     let subject = format!("{} conflict", kind.to_lowercase());
     let (earlier, earlier_problem) = card_parts(Some(earlier));
     let (later, later_problem) = card_parts(later);
@@ -99,7 +113,7 @@ fn ConflictView(
             </div>
             <div class="flex items-center gap-3">
                 <span aria-label="Conflict status"><ConflictStatusBadge pending outcome=conflict.outcome/></span>
-                {pending.then(|| view! { <ResolveConflictDialog id=conflict.id subject/> })}
+                {pending.then(|| view! { <ResolveConflictDialog id=conflict.id subject holds/> })}
             </div>
         </header>
         <section class="mb-4 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="conflict-facts">
@@ -112,13 +126,24 @@ fn ConflictView(
                 {conflict.notes.clone().map(|n| view! { <Field label="Notes"><span class="whitespace-pre-wrap">{n}</span></Field> })}
                 {(!pending).then(|| view! { <Field label="Resolved"><Timestamp at=conflict.resolved_at/></Field> })}
             </dl>
-            {pending.then(|| view! {
+            {(pending && holds).then(|| view! {
                 <p class="mt-2 text-sm text-slate-700">"The held operation waits: no worker runs it until this conflict is resolved."</p>
             })}
         </section>
-        <div class="grid gap-4 lg:grid-cols-2">
-            <ConflictOperationCard title="Earlier operation" operation=earlier problem=earlier_problem/>
-            <ConflictOperationCard title="Held operation" operation=later problem=later_problem/>
-        </div>
+        // A conflict that names one operation (xavyo-idp records such) shows that one, and no held operation.
+        {if holds {
+            view! {
+                <div class="grid gap-4 lg:grid-cols-2">
+                    <ConflictOperationCard title="Earlier operation" operation=earlier problem=earlier_problem.clone() names=names.clone()/>
+                    <ConflictOperationCard title="Held operation" operation=later problem=later_problem names=names.clone()/>
+                </div>
+            }.into_any()
+        } else {
+            view! {
+                <div class="grid gap-4 lg:grid-cols-2">
+                    <ConflictOperationCard title="Operation" operation=earlier problem=earlier_problem.clone() names=names.clone()/>
+                </div>
+            }.into_any()
+        }}
     }
 }

@@ -125,7 +125,7 @@ fn DeadLetterTable(
                                 <td class="px-3 py-2 whitespace-nowrap"><Timestamp at=op.updated_at/></td>
                                 <td class="min-w-44 px-3 py-2">
                                     <div class="flex flex-wrap gap-2">
-                                        <RetryCommand id=op.id status=op.status answer="retry-outcome"/>
+                                        <RetryCommand id=op.id status=op.status answer="retry-outcome" retry_failed=false/>
                                         <OperationActionButtons id=op.id status=op.status subject/>
                                     </div>
                                 </td>

@@ -1,8 +1,9 @@
 //! `/login`: email, password and tenant; tokens end up in HttpOnly cookies, never in the page.
 //!
 //! A plain HTML form, with or without the WASM: the browser posts it to the `login` server function, which
-//! answers with a redirect, to the page asked for (signed in) or back here with the error in the URL, which
-//! this page then shows beside the field it concerns. No code of this page ships to the browser.
+//! answers with a redirect, to the page asked for (signed in) or back here with the error in the URL, for
+//! which this page shows its own sentence beside the field it concerns (never text from the URL). No code of
+//! this page ships to the browser.
 
 use leptos::prelude::*;
 use leptos::server_fn::{error::ServerFnUrlError, ServerFn};
@@ -14,6 +15,21 @@ use crate::error::AppError;
 
 const LOGIN_URL: &str = <Login as ServerFn>::PATH;
 
+/// What the page says about the error a failed sign-in sent back in its URL: a sentence of its own, beside
+/// the field it concerns (`None`: the form as a whole). The URL is anyone's to write, so nothing of it is
+/// shown: a code the page does not know reads as a generic failure.
+fn error_message(error: &AppError) -> (Option<&'static str>, String) {
+    match error {
+        AppError::SignIn(problem) => (problem.field(), problem.to_string()),
+        AppError::Unavailable(_) => (
+            None,
+            "The provisioning service cannot be reached right now. Try again in a moment."
+                .to_owned(),
+        ),
+        _ => (None, "Sign-in failed. Try again.".to_owned()),
+    }
+}
+
 /// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -23,14 +39,11 @@ pub fn LoginPage() -> impl IntoView {
         let error = query
             .get_str("__err")
             .filter(|_| query.get_str("__path") == Some(LOGIN_URL))
-            .map(ServerFnUrlError::<AppError>::decode_err);
+            .map(|e| error_message(&ServerFnUrlError::<AppError>::decode_err(e)));
         (query.get("next").unwrap_or_default(), error)
     };
     let field_error = |field: &str| match &error {
-        Some(AppError::Validation {
-            field: Some(f),
-            message,
-        }) if f == field => Some(message.clone()),
+        Some((Some(f), message)) if *f == field => Some(message.clone()),
         _ => None,
     };
     let (email_error, password_error, tenant_error) = (
@@ -39,9 +52,14 @@ pub fn LoginPage() -> impl IntoView {
         field_error("tenant"),
     );
     let general_error = match &error {
-        Some(AppError::Validation { field: Some(_), .. }) | None => None,
-        Some(e) => Some(e.to_string()),
+        Some((None, message)) => Some(message.clone()),
+        _ => None,
     };
+    // A failed sign-in keeps what was typed but the password.
+    #[cfg(feature = "ssr")]
+    let remembered = crate::ssr::remembered_login();
+    #[cfg(not(feature = "ssr"))]
+    let remembered: Option<(String, String)> = None;
     let hint = Resource::new(|| (), |_| demo_hint());
     view! {
         <Title text="Sign in"/>
@@ -50,16 +68,19 @@ pub fn LoginPage() -> impl IntoView {
             <p class="mb-4 text-sm text-slate-600">"Sign in with your administrator account."</p>
             <Suspense fallback=|| ()>
                 {move || {
-                    let (next, email_error, password_error, tenant_error, general_error) = (
+                    let (next, email_error, password_error, tenant_error, general_error, remembered) = (
                         next.clone(),
                         email_error.clone(),
                         password_error.clone(),
                         tenant_error.clone(),
                         general_error.clone(),
+                        remembered.clone(),
                     );
                     Suspend::new(async move {
                         let hint = hint.await.ok().flatten();
-                        let tenant = hint.as_ref().map(|h| h.tenant_id.to_string()).unwrap_or_default();
+                        let (email, tenant) = remembered.unwrap_or_else(|| {
+                            (String::new(), hint.as_ref().map(|h| h.tenant_id.to_string()).unwrap_or_default())
+                        });
                         let demo = hint.map(|h| view! {
                             <p class="mb-3 rounded bg-amber-50 p-2 text-xs text-amber-900">
                                 "Demo data: sign in as " <code>{h.email}</code> " (the password is printed by the server at start)."
@@ -69,8 +90,10 @@ pub fn LoginPage() -> impl IntoView {
                             {demo}
                             <form method="post" action=LOGIN_URL class="space-y-3">
                                 <input type="hidden" name="next" value=next/>
-                                <Field label="Email" name="email" kind="email" autocomplete="username" value=String::new() error=email_error/>
-                                <Field label="Password" name="password" kind="password" autocomplete="current-password" value=String::new() error=password_error/>
+                                <Field label="Email" name="email" kind="email" autocomplete="username" value=email
+                                    maxlength=dto::MAX_EMAIL_CHARS error=email_error/>
+                                <Field label="Password" name="password" kind="password" autocomplete="current-password" value=String::new()
+                                    maxlength=dto::MAX_PASSWORD_BYTES error=password_error/>
                                 <Field label="Tenant" name="tenant" kind="text" autocomplete="organization" value=tenant error=tenant_error/>
                                 <p role="alert" class="text-sm text-rose-700">{general_error}</p>
                                 <button type="submit" class="w-full rounded bg-slate-900 px-4 py-2 font-medium text-white">
@@ -92,6 +115,9 @@ fn Field(
     kind: &'static str,
     autocomplete: &'static str,
     value: String,
+    /// The longest input the sign-in takes (the browser counts characters; the server checks bytes too).
+    #[prop(optional)]
+    maxlength: Option<usize>,
     error: Option<String>,
 ) -> impl IntoView {
     let id = format!("login-{name}");
@@ -105,6 +131,7 @@ fn Field(
                 type=kind
                 required
                 autocomplete=autocomplete
+                maxlength=maxlength
                 value=value
                 aria-invalid=error.is_some().to_string()
                 aria-describedby=error_id.clone()

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
-use crate::api::{get_operation, list_connectors, operation_attempts, operation_logs};
+use crate::api::{
+    get_operation, list_connectors, operation_attempts, operation_logs, upstream_features,
+};
 use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     json_tree::JsonTree,
@@ -47,6 +49,7 @@ pub fn OperationDetailPage() -> impl IntoView {
         |id| async move { operation_logs(id?).await },
     );
     let connectors = Resource::new(|| (), |_| list_connectors());
+    let features = Resource::new(|| (), |_| upstream_features());
     // A pending conflict that holds this operation (it waits for an admin's decision); none when the
     // upstream cannot say.
     let holding = Resource::new(
@@ -67,11 +70,19 @@ pub fn OperationDetailPage() -> impl IntoView {
                     Ok(op) => op,
                     Err(error) => return view! { <ErrorPanel error/> }.into_any(),
                 };
-                let connector_name = op.connector_name.clone().or_else(|| {
-                    connectors.get().and_then(|r| r.ok()).and_then(|l| {
-                        l.connectors.into_iter().find(|c| c.id == op.connector_id).map(|c| c.name)
-                    })
-                });
+                // Waited for, not peeked at: a list still loading is not a deleted connector.
+                let connector = match (op.connector_name.clone(), connectors.await) {
+                    (Some(name), _) => ConnectorName::Named(name),
+                    (None, Ok(list)) => list
+                        .connectors
+                        .into_iter()
+                        .find(|c| c.id == op.connector_id)
+                        .map_or(ConnectorName::Deleted, |c| ConnectorName::Named(c.name)),
+                    (None, Err(_)) => ConnectorName::Unknown,
+                };
+                let retry_failed = features
+                    .await
+                    .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::RetryFailed));
                 let attempts = attempts.await;
                 let logs = logs.await;
                 let held = holding
@@ -85,7 +96,7 @@ pub fn OperationDetailPage() -> impl IntoView {
                     <div id="retry-outcome" role="status" class="mb-3 empty:hidden"></div>
                     <LiveRegion id="operation">
                         {(!op.status.is_settled()).then(|| view! { <PollEvery ms=MOVING_POLL_MS/> })}
-                        <Detail op connector_name attempts logs held/>
+                        <Detail op connector attempts logs held retry_failed/>
                     </LiveRegion>
                 }
                 .into_any()
@@ -94,10 +105,21 @@ pub fn OperationDetailPage() -> impl IntoView {
     }
 }
 
+/// What the page knows of the operation's connector.
+enum ConnectorName {
+    /// Its name.
+    Named(String),
+    /// The connectors list answered, and it is not in it.
+    Deleted,
+    /// The connectors list could not be read: only its id is known.
+    Unknown,
+}
+
 #[component]
 fn Detail(
     op: ProvisioningOperation,
-    connector_name: Option<String>,
+    connector: ConnectorName,
+    retry_failed: bool,
     attempts: Result<AttemptList, AppError>,
     logs: Result<LogList, AppError>,
     held: Option<ProvisioningConflict>,
@@ -109,7 +131,13 @@ fn Detail(
     );
     let subject = format!("{} operation", op.operation_type.label().to_lowercase());
     let payload = op.payload.clone();
-    let connector = connector_name.unwrap_or_else(|| "deleted connector".to_owned());
+    let connector = match connector {
+        ConnectorName::Named(name) => name,
+        ConnectorName::Deleted => "deleted connector".to_owned(),
+        ConnectorName::Unknown => {
+            format!("connector {} (its name could not be read)", op.connector_id)
+        }
+    };
     let user = op.user_id.to_string();
     let target = op
         .target_uid
@@ -147,7 +175,7 @@ fn Detail(
             </div>
             <div class="flex items-center gap-3">
                 <span aria-label="Status"><OperationStatusBadge status=op.status/></span>
-                <RetryCommand id=op.id status=op.status answer="retry-outcome"/>
+                <RetryCommand id=op.id status=op.status answer="retry-outcome" retry_failed/>
                 <OperationActionButtons id=op.id status=op.status subject/>
             </div>
         </header>

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::api::{list_connectors, list_operations, operation_stats};
+use crate::api::{list_connectors, list_operations, operation_stats, upstream_features};
 use crate::components::{
     common::{AutoSubmit, ConnectorSelect, ErrorPanel, Loading, Pagination},
     live::{LiveRegion, PollEvery},
@@ -32,6 +32,7 @@ pub fn OperationsPage() -> impl IntoView {
     let live = Memo::new(move |_| params.read().get_str("live") == Some("1"));
 
     let connectors = Resource::new(|| (), |_| list_connectors());
+    let features = Resource::new(|| (), |_| upstream_features());
     // Pending operations that a conflict holds (they wait for an admin, not for the worker); the list marks
     // them. Empty when the upstream cannot say.
     let held = Resource::new(
@@ -91,7 +92,10 @@ pub fn OperationsPage() -> impl IntoView {
                 let live = live.get();
                 Suspend::new(async move {
                     let list = connectors.await.map(|l| l.connectors).unwrap_or_default();
-                    view! { <Filters connectors=list current live/> }
+                    let can_sort = features
+                        .await
+                        .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::SortOperations));
+                    view! { <Filters connectors=list current live can_sort/> }
                 })
             }}
         </Transition>
@@ -112,34 +116,87 @@ pub fn OperationsPage() -> impl IntoView {
             </Transition>
         </section>
         <Transition fallback=|| view! { <Loading what="operations"/> }>
-            {move || Suspend::new(async move {
+            {move || {
+            let asked = query.get().unwrap_or_default();
+            Suspend::new(async move {
                 let names: HashMap<ConnectorId, String> = connectors
                     .await
                     .map(|l| l.connectors.into_iter().map(|c| (c.id, c.name)).collect())
                     .unwrap_or_default();
                 let held = held.await.unwrap_or_default();
                 match operations.await {
-                    Ok(list) => {
+                    Ok(mut list) => {
                         let offset = list.offset.unwrap_or(0);
                         let limit = list.limit.unwrap_or(dto::DEFAULT_LIMIT);
-                        let shown = list.operations.len();
+                        let sent = list.operations.len();
+                        // An upstream that ignored a filter answered rows it excludes: say so, and show only
+                        // the rows that match rather than the others under the filter.
+                        let unapplied = asked.unapplied(&list.operations);
+                        let mut total = list.total;
+                        if !unapplied.is_empty() {
+                            list.operations.retain(|op| asked.matches(op));
+                            total = None;
+                        }
+                        let notice = (!unapplied.is_empty())
+                            .then(|| view! { <UnappliedFilters filters=unapplied sent kept=list.operations.len()/> });
                         view! {
+                            {notice}
                             <OperationsTable operations=list.operations names held/>
-                            <Pagination offset limit shown total=list.total href/>
+                            <Pagination offset limit shown=sent total href/>
                         }
                         .into_any()
                     }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
-            })}
+            })
+            }}
         </Transition>
         </LiveRegion>
     }
 }
 
-/// The filter bar: a GET form, so filters live in the URL and work before the WASM arrives too.
+/// The words for a filter of the operations list, by its query name.
+fn filter_label(name: &str) -> &'static str {
+    match name {
+        "connector_id" => "Connector",
+        "user_id" => "User",
+        "status" => "Status",
+        "operation_type" => "Type",
+        "from_date" => "From",
+        "to_date" => "To",
+        _ => "a filter",
+    }
+}
+
+/// Says which filters the upstream did not apply (it answered rows they exclude), and what is shown instead.
 #[component]
-fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> impl IntoView {
+fn UnappliedFilters(filters: Vec<&'static str>, sent: usize, kept: usize) -> impl IntoView {
+    let names = filters
+        .iter()
+        .map(|f| filter_label(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <div role="status" class="mb-3 rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
+            <p class="font-semibold">{format!("The upstream did not apply these filters: {names}.")}</p>
+            <p>{format!(
+                "It answered {sent} row{} that they exclude as well; only the {kept} that match are shown. \
+                 Paging still counts every row it sent, and there is no total for the filtered list.",
+                if sent == 1 { "" } else { "s" }
+            )}</p>
+        </div>
+    }
+}
+
+/// The filter bar: a GET form, so filters live in the URL and work before the WASM arrives too. The sort
+/// order is offered only when the upstream sorts (`can_sort`).
+#[component]
+fn Filters(
+    connectors: Vec<Connector>,
+    current: OperationQuery,
+    live: bool,
+    can_sort: bool,
+) -> impl IntoView {
     let connector = current
         .connector_id
         .map(|c| c.to_string())
@@ -186,15 +243,17 @@ fn Filters(connectors: Vec<Connector>, current: OperationQuery, live: bool) -> i
                     "To"
                     <input type="date" name="to_date" value=to class="rounded border border-slate-300 px-2 py-1"/>
                 </label>
-                <label class="flex flex-col gap-1">
-                    "Sort"
-                    <select name="sort" class="rounded border border-slate-300 px-2 py-1">
-                        {OperationSort::ALL
-                            .iter()
-                            .map(|o| view! { <option value=o.as_str() selected=sort == *o>{o.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
+                {can_sort.then(|| view! {
+                    <label class="flex flex-col gap-1">
+                        "Sort"
+                        <select name="sort" class="rounded border border-slate-300 px-2 py-1">
+                            {OperationSort::ALL
+                                .iter()
+                                .map(|o| view! { <option value=o.as_str() selected=sort == *o>{o.label()}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                })}
                 <label class="flex flex-col gap-1">
                     "Rows per page"
                     <select name="limit" class="rounded border border-slate-300 px-2 py-1">

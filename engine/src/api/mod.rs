@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             post(auth::refresh).layer(auth_body_limit()),
         )
         .route("/auth/logout", post(auth::logout).layer(auth_body_limit()))
+        .route("/features", get(features))
         .route("/connectors", get(connectors::list))
         .route("/connectors/{id}", get(connectors::get))
         .route(
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(to_the_end))
         .with_state(state)
 }
 
@@ -148,6 +150,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// What this engine does beyond xavyo-idp's API: all of the features the console knows.
+async fn features(_admin: crate::auth::AdminContext) -> Json<dto::UpstreamFeatures> {
+    Json(dto::UpstreamFeatures::all())
+}
+
 async fn no_route() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
 }
@@ -158,6 +165,20 @@ async fn method_not_allowed() -> Response {
         "this endpoint does not take that method",
     );
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
+/// Runs a request that may change state (any method but the safe ones: GET, HEAD, OPTIONS) in a task of its
+/// own, which the request only waits for. axum drops a handler's future when its caller goes away (a client
+/// timeout, a closed tab): without the task, a remediation could claim its discrepancy and never apply, settle
+/// or audit it, and the connector would stay held. A read just stops.
+async fn to_the_end(request: Request, next: Next) -> Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(err) => ApiError::Internal(format!("the request's task failed: {err}")).into_response(),
+    }
 }
 
 /// Logs method, path (never the query or headers: no tokens in logs), status and time taken.

@@ -8,7 +8,7 @@ use dto::{
     ConnectorId, ReconciliationSchedule, ScheduleList, Trend, TrendPoint, TrendQuery,
     UpsertSchedule,
 };
-use enums::{DiscrepancyType, ReconciliationMode, ScheduleFrequency};
+use enums::{DiscrepancyType, ReconciliationMode};
 
 use super::{
     body::JsonObject,
@@ -66,14 +66,28 @@ pub async fn put(
     PathId(id): PathId<ConnectorId>,
     body: JsonObject,
 ) -> Result<Json<ReconciliationSchedule>, ApiError> {
+    // `frequency` is a frequency, or (as xavyo-idp takes it) a cron expression standing for itself.
+    let frequency = body
+        .text("frequency", MAX_CRON)?
+        .ok_or_else(|| ApiError::validation("frequency", "frequency is required"))?;
+    let (frequency, cron_expression) =
+        dto::read_frequency(&frequency, body.text("cron_expression", MAX_CRON)?).map_err(|e| {
+            ApiError::validation(
+                "frequency",
+                format!(
+                    "frequency must be one of: {} or a five-field cron expression (got `{}`)",
+                    e.expected, e.value
+                ),
+            )
+        })?;
     let request = UpsertSchedule {
         mode: body.required_member::<ReconciliationMode>("mode")?,
-        frequency: body.required_member::<ScheduleFrequency>("frequency")?,
+        frequency,
         day_of_week: small(&body, "day_of_week")?,
         day_of_month: small(&body, "day_of_month")?,
         hour_of_day: small(&body, "hour_of_day")?
             .ok_or_else(|| ApiError::validation("hour_of_day", "hour_of_day is required"))?,
-        cron_expression: body.text("cron_expression", MAX_CRON)?,
+        cron_expression,
         enabled: body.bool("enabled")?.unwrap_or(true),
     };
     let rule = request.rule()?;

@@ -48,6 +48,9 @@ pub struct ReconcilerConfig {
     pub concurrency: usize,
     /// How often the background task looks for work when nobody wakes it.
     pub poll: Duration,
+    /// Remediations of one connector at once (a bulk's items, and single ones): each makes its connector
+    /// calls one after the other, so this bounds the calls a connector sees from remediation.
+    pub remediations_per_connector: usize,
 }
 
 impl Default for ReconcilerConfig {
@@ -57,6 +60,7 @@ impl Default for ReconcilerConfig {
             lease: Duration::from_secs(60),
             concurrency: 2,
             poll: Duration::from_secs(1),
+            remediations_per_connector: 8,
         }
     }
 }
@@ -88,6 +92,8 @@ struct Inner {
     connectors: ConnectorRegistry,
     config: ReconcilerConfig,
     wake: Notify,
+    /// Each connector's share of remediations at once ([`ReconcilerConfig::remediations_per_connector`]).
+    remediation_slots: std::sync::Mutex<HashMap<dto::ConnectorId, Arc<Semaphore>>>,
 }
 
 impl std::fmt::Debug for Reconciler {
@@ -116,6 +122,7 @@ impl Reconciler {
                 connectors,
                 config,
                 wake: Notify::new(),
+                remediation_slots: std::sync::Mutex::default(),
             }),
         }
     }
@@ -665,7 +672,7 @@ impl Walk<'_> {
             now,
         )
         .await?;
-        if !run.dry_run {
+        if !run.is_dry_run() {
             for (id, f) in ids.iter().zip(found) {
                 let (DiscrepancyType::Unlinked, Some(identity), Some(uid)) =
                     (f.discrepancy_type, f.identity_id, f.external_uid.as_deref())

@@ -1,7 +1,15 @@
 //! Remediation: what an administrator does about a discrepancy, really done through the connector or the
 //! identity store. Planning reads the current state and says exactly what would change ([`Plan`]); a preview
 //! and a dry run stop there, a real remediation claims the discrepancy, applies the plan and gives the claim
-//! back if the change fails. Every remediation, dry or not, and every ignore is written to the audit log.
+//! back if the change fails. Every remediation, dry or not, and every ignore is written to the audit log, in
+//! the transaction that settles it. An engine that stops between a claim and its settle gives the claim back
+//! at its next start ([`Reconciler::give_back_interrupted`]).
+//!
+//! A connector takes a few remediations at once ([`super::ReconcilerConfig::remediations_per_connector`]):
+//! the items of a bulk run side by side, each in a task of its own, so that a bulk finishes whatever its
+//! caller does.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dto::{
@@ -10,11 +18,14 @@ use dto::{
 };
 use enums::{DiscrepancyType, RemediationAction, RemediationDirection, ResolutionStatus};
 use serde_json::{json, Map, Value};
+use sqlx::SqliteConnection;
+use tokio::sync::Semaphore;
 
 use super::{classify, Reconciler};
 use crate::{
     connector::{
-        uid_from_email, Account, Attributes, Call, Connector, ConnectorTarget, NewAccount,
+        uid_from_email, Account, Attributes, Call, Connector, ConnectorError, ConnectorTarget,
+        NewAccount,
     },
     gate,
     store::{self, Identity, Mapping},
@@ -173,7 +184,7 @@ fn mapped(identity: &Identity, mappings: &[Mapping]) -> Attributes {
 /// The connector a remediation goes through, with its mapping.
 struct Target {
     target: ConnectorTarget,
-    connector: std::sync::Arc<dyn Connector>,
+    connector: Arc<dyn Connector>,
     mappings: Vec<Mapping>,
     tenant: TenantId,
 }
@@ -187,12 +198,76 @@ impl Target {
     }
 }
 
-/// A remediation that cannot be planned or applied: why, for people.
-type Failure = String;
-
-fn connector_failure(err: &crate::connector::ConnectorError) -> Failure {
-    format!("{}: {}", err.code, err.message)
+/// Why a remediation could not be planned or applied.
+#[derive(Debug)]
+enum Failure {
+    /// The connector refused or failed a call.
+    Connector(ConnectorError),
+    /// What the discrepancy names is not as it was (for people).
+    Changed(String),
+    /// The engine's database failed while the remediation was doing this (`update the identity`).
+    Database {
+        doing: &'static str,
+        err: sqlx::Error,
+    },
 }
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::Changed(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Self::Changed(message.to_owned())
+    }
+}
+
+impl From<ConnectorError> for Failure {
+    fn from(err: ConnectorError) -> Self {
+        Self::Connector(err)
+    }
+}
+
+impl Failure {
+    /// A database failure while `doing` (for `map_err`).
+    fn database(doing: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |err| Self::Database { doing, err }
+    }
+
+    /// What people read (the result and the audit log). A database failure is logged here with its
+    /// detail and said in words: its text names tables and constraints, nothing an admin can act on.
+    fn words(&self, discrepancy: DiscrepancyId) -> String {
+        match self {
+            Self::Connector(err) => format!("{}: {}", err.code, err.message),
+            Self::Changed(message) => message.clone(),
+            Self::Database { doing, err } => {
+                tracing::error!(%err, %discrepancy, doing, "remediation: database error");
+                database_words(doing, err)
+            }
+        }
+    }
+}
+
+/// A database failure while `doing`, in words.
+fn database_words(doing: &str, err: &sqlx::Error) -> String {
+    let unique = err
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation());
+    if unique {
+        format!("could not {doing}: another identity or account already has that value")
+    } else {
+        format!(
+            "could not {doing}: the engine's database failed (the detail is in the engine's log)"
+        )
+    }
+}
+
+/// The audit entry of a claim that an engine stopped in the middle of, given back at its next start.
+const INTERRUPTED: &str =
+    "the engine stopped before this remediation was settled; it is pending again: \
+                           check the account, then remediate it again";
 
 impl Reconciler {
     async fn target(&self, tenant: TenantId, connector: ConnectorId) -> Result<Target, Refusal> {
@@ -229,18 +304,15 @@ impl Reconciler {
     }
 
     async fn account(&self, t: &Target, key: &str, uid: &str) -> Result<Option<Account>, Failure> {
-        t.connector
-            .get(t.call(key), uid)
-            .await
-            .map_err(|e| connector_failure(&e))
+        Ok(t.connector.get(t.call(key), uid).await?)
     }
 
     async fn live_identity(&self, t: &Target, id: Option<UserId>) -> Result<Identity, Failure> {
         let id = id.ok_or("the discrepancy names no identity")?;
         store::identity(self.pool(), t.tenant, id)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("identity {id} no longer exists"))
+            .map_err(Failure::database("read the identity"))?
+            .ok_or_else(|| format!("identity {id} no longer exists").into())
     }
 
     /// Reads the current state and says what `ask` would change.
@@ -265,10 +337,9 @@ impl Reconciler {
                         .ok_or("the identity's email gives no account uid")?,
                 };
                 if self.account(t, &key, &uid).await?.is_some() {
-                    return Err(format!(
-                        "an account `{uid}` already exists in {}",
-                        t.target.name
-                    ));
+                    return Err(
+                        format!("an account `{uid}` already exists in {}", t.target.name).into(),
+                    );
                 }
                 let attributes = mapped(&identity, &t.mappings);
                 plan.push(
@@ -280,11 +351,15 @@ impl Reconciler {
                     }),
                     json!({"side": "target", "op": "create", "uid": uid, "before": null, "after": attributes}),
                 );
-                let mut conn = self.pool().acquire().await.map_err(|e| e.to_string())?;
+                let mut conn = self
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(Failure::database("read the links"))?;
                 let existing =
                     store::link_of(&mut conn, t.target.id, Some(identity.id), Some(&uid))
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(Failure::database("read the links"))?;
                 if existing.is_none() {
                     plan.push(
                         Step::Link {
@@ -309,16 +384,21 @@ impl Reconciler {
             (A::Link, _) => {
                 let uid = uid.ok_or("the discrepancy names no account")?;
                 let identity = self.live_identity(t, link_to).await?;
-                let mut conn = self.pool().acquire().await.map_err(|e| e.to_string())?;
+                let mut conn = self
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(Failure::database("read the links"))?;
                 if let Some(link) =
                     store::link_of(&mut conn, t.target.id, Some(identity.id), Some(&uid))
                         .await
-                        .map_err(|e| e.to_string())?
+                        .map_err(Failure::database("read the links"))?
                 {
                     return Err(format!(
                         "identity {} is already linked to account `{}`",
                         link.identity_id, link.external_uid
-                    ));
+                    )
+                    .into());
                 }
                 plan.push(
                     Step::Link {
@@ -373,10 +453,14 @@ impl Reconciler {
             }
             (A::Unlink, _) => {
                 let uid = uid.ok_or("the discrepancy names no account")?;
-                let mut conn = self.pool().acquire().await.map_err(|e| e.to_string())?;
+                let mut conn = self
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(Failure::database("read the links"))?;
                 let link = store::link_of(&mut conn, t.target.id, None, Some(&uid))
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(Failure::database("read the links"))?
                     .ok_or_else(|| format!("account `{uid}` is not linked any more"))?;
                 plan.push(
                     Step::Unlink { uid: uid.clone() },
@@ -407,103 +491,98 @@ impl Reconciler {
     async fn apply(&self, t: &Target, d: &Discrepancy, plan: &Plan) -> Result<(), Failure> {
         let key = format!("remediate:{}", d.id);
         let now = Utc::now();
-        let db = |e: sqlx::Error| e.to_string();
         for step in &plan.steps {
             match step {
                 Step::CreateAccount(account) => {
-                    t.connector
-                        .create(t.call(&key), account)
-                        .await
-                        .map_err(|e| connector_failure(&e))?;
+                    t.connector.create(t.call(&key), account).await?;
                 }
                 Step::UpdateAccount { uid, changes } => {
-                    t.connector
-                        .update(t.call(&key), uid, changes)
-                        .await
-                        .map_err(|e| connector_failure(&e))?;
+                    t.connector.update(t.call(&key), uid, changes).await?;
                 }
                 Step::DeleteAccount { uid } => {
-                    t.connector
-                        .delete(t.call(&key), uid)
+                    t.connector.delete(t.call(&key), uid).await?;
+                    let doing = "remove the deleted account's link";
+                    let mut conn = self
+                        .pool()
+                        .acquire()
                         .await
-                        .map_err(|e| connector_failure(&e))?;
-                    let mut conn = self.pool().acquire().await.map_err(db)?;
+                        .map_err(Failure::database(doing))?;
                     store::delete_link(&mut conn, t.target.id, uid)
                         .await
-                        .map_err(db)?;
+                        .map_err(Failure::database(doing))?;
                 }
                 Step::UpdateIdentity { id, changes } => {
-                    let mut conn = self.pool().acquire().await.map_err(db)?;
+                    let doing = "update the identity";
+                    let mut conn = self
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(Failure::database(doing))?;
                     store::update_identity(&mut conn, t.tenant, *id, changes, now)
                         .await
-                        .map_err(|e| format!("the identity could not be updated: {e}"))?
+                        .map_err(Failure::database(doing))?
                         .ok_or_else(|| format!("identity {id} no longer exists"))?;
                 }
                 Step::InactivateIdentity { id } => {
-                    let mut conn = self.pool().acquire().await.map_err(db)?;
+                    let doing = "inactivate the identity";
+                    let mut conn = self
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(Failure::database(doing))?;
                     if !store::inactivate_identity(&mut conn, t.tenant, *id, now)
                         .await
-                        .map_err(db)?
+                        .map_err(Failure::database(doing))?
                     {
-                        return Err(format!("identity {id} no longer exists"));
+                        return Err(format!("identity {id} no longer exists").into());
                     }
                 }
                 Step::Link { identity, uid } => {
-                    let mut conn = self.pool().acquire().await.map_err(db)?;
+                    let doing = "link the account";
+                    let mut conn = self
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(Failure::database(doing))?;
                     if !store::insert_link(&mut conn, t.tenant, t.target.id, *identity, uid, now)
                         .await
-                        .map_err(db)?
+                        .map_err(Failure::database(doing))?
                     {
                         return Err(format!(
                             "account `{uid}` or identity {identity} was linked meanwhile"
-                        ));
+                        )
+                        .into());
                     }
                 }
                 Step::Unlink { uid } => {
-                    let mut conn = self.pool().acquire().await.map_err(db)?;
+                    let doing = "unlink the account";
+                    let mut conn = self
+                        .pool()
+                        .acquire()
+                        .await
+                        .map_err(Failure::database(doing))?;
                     store::delete_link(&mut conn, t.target.id, uid)
                         .await
-                        .map_err(db)?;
+                        .map_err(Failure::database(doing))?;
                 }
             }
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn audit(
-        &self,
-        t: &Target,
-        d: &Discrepancy,
-        action: &str,
-        direction: Option<RemediationDirection>,
-        outcome: Result<&[Value], &str>,
-        dry_run: bool,
-        by: UserId,
-        at: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        let (result, details) = match outcome {
-            Ok(changes) => ("success", json!({ "changes": changes })),
-            Err(error) => ("failure", json!({ "error": error })),
-        };
-        let mut conn = self.pool().acquire().await?;
-        store::insert_action(
-            &mut conn,
-            &store::NewAction {
-                id: dto::ActionId(uuid::Uuid::new_v4()),
-                tenant_id: t.tenant,
-                connector_id: t.target.id,
-                discrepancy_id: Some(d.id),
-                action_type: action.to_owned(),
-                direction,
-                result: result.into(),
-                dry_run,
-                performed_by: Some(by),
-                performed_at: at,
-                details: Some(details),
-            },
+    /// The connector's share of remediations at once, taken for as long as one remediation lasts.
+    fn slots(&self, connector: ConnectorId) -> Arc<Semaphore> {
+        let mut slots = self
+            .inner
+            .remediation_slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let per_connector = self.inner.config.remediations_per_connector.max(1);
+        Arc::clone(
+            slots
+                .entry(connector)
+                .or_insert_with(|| Arc::new(Semaphore::new(per_connector))),
         )
-        .await
     }
 
     /// Remediates one discrepancy as `by`. A refusal changes nothing; a failure while changing is answered
@@ -546,6 +625,13 @@ impl Reconciler {
                 skipped: false,
                 reason: None,
             };
+        let entry = |outcome, dry_run| Entry {
+            action: ask.action.as_str(),
+            direction: Some(ask.direction),
+            outcome,
+            dry_run,
+            by,
+        };
         if !dry_run {
             // Answer a refused start at once, before planning calls the connector (the claim below checks
             // again, in its transaction: this one only spares the wait).
@@ -556,40 +642,26 @@ impl Reconciler {
                 }
             }
         }
+        let slots = self.slots(t.target.id);
+        // Never closed, so always a permit.
+        let _slot = slots.acquire().await;
         let now = Utc::now();
         let plan = match self.plan(t, d, &ask, link_to).await {
             Ok(plan) => plan,
             Err(failure) => {
-                self.audit(
-                    t,
-                    d,
-                    ask.action.as_str(),
-                    Some(ask.direction),
-                    Err(&failure),
-                    dry_run,
-                    by,
-                    now,
-                )
-                .await?;
-                return Ok(result(false, Some(failure), None));
+                let words = failure.words(d.id);
+                let mut conn = self.pool().acquire().await?;
+                audit(&mut conn, t, d, &entry(Err(&words), dry_run), now).await?;
+                return Ok(result(false, Some(words), None));
             }
         };
         if dry_run {
-            self.audit(
-                t,
-                d,
-                ask.action.as_str(),
-                Some(ask.direction),
-                Ok(&plan.changes),
-                true,
-                by,
-                now,
-            )
-            .await?;
+            let mut conn = self.pool().acquire().await?;
+            audit(&mut conn, t, d, &entry(Ok(&plan.changes), true), now).await?;
             return Ok(result(true, None, Some(plan.changes)));
         }
         // The gate and the claim in one write transaction: a run cannot start between them, and none can
-        // start until the remediation is over (it is in flight).
+        // start until the remediation is settled (it is in flight).
         let mut tx = store::begin_write(self.pool()).await?;
         let Some(state) = store::connector_state(&mut tx, t.tenant, t.target.id).await? else {
             return Err(Refusal::NotFound(format!(
@@ -610,7 +682,7 @@ impl Reconciler {
         )
         .await?;
         if claimed {
-            gate::remediation_started(&mut tx, t.target.id, d.id, now).await?;
+            gate::remediation_started(&mut tx, t.target.id, d.id, ask.direction, now).await?;
         }
         tx.commit().await?;
         if !claimed {
@@ -620,42 +692,27 @@ impl Reconciler {
             return Err(settled(&now_settled));
         }
         let applied = self.apply(t, d, &plan).await;
-        gate::remediation_done(self.pool(), d.id).await?;
-        match applied {
+        // The settle (kept, or given back), its audit entry and the end of the hold: one transaction.
+        let mut tx = store::begin_write(self.pool()).await?;
+        gate::remediation_done(&mut tx, d.id).await?;
+        let answer = match applied {
             Ok(()) => {
-                self.audit(
-                    t,
-                    d,
-                    ask.action.as_str(),
-                    Some(ask.direction),
-                    Ok(&plan.changes),
-                    false,
-                    by,
-                    now,
-                )
-                .await?;
-                Ok(result(true, None, Some(plan.changes)))
+                audit(&mut tx, t, d, &entry(Ok(&plan.changes), false), now).await?;
+                result(true, None, Some(plan.changes))
             }
             Err(failure) => {
-                store::unsettle_discrepancy(self.pool(), d.id, Some(by), now).await?;
-                self.audit(
-                    t,
-                    d,
-                    ask.action.as_str(),
-                    Some(ask.direction),
-                    Err(&failure),
-                    false,
-                    by,
-                    now,
-                )
-                .await?;
-                Ok(result(false, Some(failure), Some(plan.changes)))
+                let words = failure.words(d.id);
+                store::unsettle_discrepancy(&mut tx, d.id, Some(by), now).await?;
+                audit(&mut tx, t, d, &entry(Err(&words), false), now).await?;
+                result(false, Some(words), Some(plan.changes))
             }
-        }
+        };
+        tx.commit().await?;
+        Ok(answer)
     }
 
-    /// Remediates each item on its own (one failing does not stop the rest): 1..=100 items, else refused with
-    /// nothing done.
+    /// Remediates each item on its own (one failing does not stop the rest), up to the connector's share at
+    /// once: 1..=100 items, else refused with nothing done.
     pub async fn bulk_remediate(
         &self,
         tenant: TenantId,
@@ -667,7 +724,7 @@ impl Reconciler {
             field: "items",
             message: body.message,
         })?;
-        let t = self.target(tenant, connector).await?;
+        let t = Arc::new(self.target(tenant, connector).await?);
         if !request.dry_run {
             // Refused as a whole when the connector cannot take work now (each item is gated again when it
             // is claimed: a run started half-way skips the rest).
@@ -679,9 +736,22 @@ impl Reconciler {
             }
             tx.rollback().await?;
         }
-        let mut results = Vec::with_capacity(request.items.len());
-        for item in &request.items {
-            results.push(self.bulk_item(&t, item, request.dry_run, by).await?);
+        // A task per item: each runs to its settle even if this future is dropped.
+        let items: Vec<_> = request
+            .items
+            .iter()
+            .map(|item| {
+                let (this, t, item, dry_run) =
+                    (self.clone(), Arc::clone(&t), *item, request.dry_run);
+                tokio::spawn(async move { this.bulk_item(&t, &item, dry_run, by).await })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            match item.await {
+                Ok(result) => results.push(result),
+                Err(err) => std::panic::resume_unwind(err.into_panic()),
+            }
         }
         let count = |keep: fn(&RemediationResult) -> bool| {
             results.iter().filter(|r| keep(r)).count() as u64
@@ -701,7 +771,7 @@ impl Reconciler {
         item: &BulkItem,
         dry_run: bool,
         by: UserId,
-    ) -> Result<RemediationResult, Refusal> {
+    ) -> RemediationResult {
         let ask = Ask {
             action: item.action,
             direction: item.direction,
@@ -726,7 +796,7 @@ impl Reconciler {
                 skipped,
                 reason,
             };
-        Ok(match outcome {
+        match outcome {
             Ok(result) => result,
             Err(Refusal::Settled { message, .. }) => answer(false, None, true, Some(message)),
             Err(Refusal::NotStarted(refusal)) => {
@@ -735,8 +805,15 @@ impl Reconciler {
             Err(Refusal::NotFound(message) | Refusal::Invalid { message, .. }) => {
                 answer(false, Some(message), false, None)
             }
-            Err(Refusal::Database(err)) => return Err(Refusal::Database(err)),
-        })
+            // The other items went on: this one fails on its own, in words.
+            Err(Refusal::Database(err)) => {
+                let failure = Failure::Database {
+                    doing: "remediate the discrepancy",
+                    err,
+                };
+                answer(false, Some(failure.words(item.discrepancy_id)), false, None)
+            }
+        }
     }
 
     /// What remediating each discrepancy with its suggested action would change (nothing is changed).
@@ -770,7 +847,7 @@ impl Reconciler {
             };
             let changes = match self.plan(&t, &d, &ask, link_to).await {
                 Ok(plan) => Value::from(plan.changes),
-                Err(failure) => json!({ "error": failure }),
+                Err(failure) => json!({ "error": failure.words(d.id) }),
             };
             previews.push(RemediationPreview {
                 discrepancy_id: d.id,
@@ -783,7 +860,7 @@ impl Reconciler {
         Ok(PreviewResponse { previews })
     }
 
-    /// Marks a pending discrepancy ignored, as `by`.
+    /// Marks a pending discrepancy ignored, as `by` (the settle and its audit entry in one transaction).
     pub async fn ignore(
         &self,
         tenant: TenantId,
@@ -794,27 +871,108 @@ impl Reconciler {
         let t = self.target(tenant, connector).await?;
         let d = self.discrepancy(tenant, connector, id).await?;
         let now = Utc::now();
-        let mut conn = self.pool().acquire().await?;
-        let done = store::settle_discrepancy(
-            &mut conn,
-            id,
-            ResolutionStatus::Ignored,
-            None,
-            Some(by),
-            now,
-        )
-        .await?;
-        drop(conn);
+        let mut tx = store::begin_write(self.pool()).await?;
+        let done =
+            store::settle_discrepancy(&mut tx, id, ResolutionStatus::Ignored, None, Some(by), now)
+                .await?;
         if !done {
+            tx.rollback().await?;
             let current = store::get_discrepancy(self.pool(), tenant, connector, id)
                 .await?
                 .unwrap_or(d);
             return Err(settled(&current));
         }
-        self.audit(&t, &d, "ignore", None, Ok(&[]), false, by, now)
-            .await?;
+        let entry = Entry {
+            action: "ignore",
+            direction: None,
+            outcome: Ok(&[]),
+            dry_run: false,
+            by,
+        };
+        audit(&mut tx, &t, &d, &entry, now).await?;
+        tx.commit().await?;
         Ok(())
     }
+
+    /// Gives back every remediation that an engine stopped in the middle of (killed between the claim and the
+    /// settle, so nobody knows how far its connector calls got): each is pending again, audited as a failure
+    /// that says so, and no longer holds its connector. Called once at start, before anything is served; one
+    /// transaction. Answers how many.
+    pub async fn give_back_interrupted(&self) -> Result<usize, sqlx::Error> {
+        let now = Utc::now();
+        let mut tx = store::begin_write(self.pool()).await?;
+        let interrupted = gate::take_interrupted(&mut tx).await?;
+        for claim in &interrupted {
+            store::unsettle_discrepancy(&mut tx, claim.discrepancy_id, claim.by, claim.claimed_at)
+                .await?;
+            store::insert_action(
+                &mut tx,
+                &store::NewAction {
+                    id: dto::ActionId(uuid::Uuid::new_v4()),
+                    tenant_id: claim.tenant_id,
+                    connector_id: claim.connector_id,
+                    discrepancy_id: Some(claim.discrepancy_id),
+                    action_type: claim.action.as_str().to_owned(),
+                    direction: claim.direction,
+                    result: "failure".into(),
+                    dry_run: false,
+                    performed_by: claim.by,
+                    performed_at: now,
+                    details: Some(json!({ "error": INTERRUPTED, "interrupted": true })),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if !interrupted.is_empty() {
+            tracing::warn!(
+                count = interrupted.len(),
+                "remediations interrupted by the engine's stop were given back (pending again, audited)"
+            );
+        }
+        Ok(interrupted.len())
+    }
+}
+
+/// One audit log entry of a remediation or an ignore.
+struct Entry<'a> {
+    action: &'a str,
+    direction: Option<RemediationDirection>,
+    /// The changes made (or that a dry run would make), or why it failed, in words.
+    outcome: Result<&'a [Value], &'a str>,
+    dry_run: bool,
+    by: UserId,
+}
+
+/// Writes `entry` in `conn` (the transaction of the settle it records, when there is one).
+async fn audit(
+    conn: &mut SqliteConnection,
+    t: &Target,
+    d: &Discrepancy,
+    entry: &Entry<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let (result, details) = match entry.outcome {
+        Ok(changes) => ("success", json!({ "changes": changes })),
+        Err(error) => ("failure", json!({ "error": error })),
+    };
+    store::insert_action(
+        conn,
+        &store::NewAction {
+            id: dto::ActionId(uuid::Uuid::new_v4()),
+            tenant_id: t.tenant,
+            connector_id: t.target.id,
+            discrepancy_id: Some(d.id),
+            action_type: entry.action.to_owned(),
+            direction: entry.direction,
+            result: result.into(),
+            dry_run: entry.dry_run,
+            performed_by: Some(entry.by),
+            performed_at: at,
+            details: Some(details),
+        },
+    )
+    .await
 }
 
 /// The refusal for a discrepancy that is no longer pending, naming who settled it and when.

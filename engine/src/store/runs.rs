@@ -76,7 +76,7 @@ impl TryFrom<RunRow> for RunState {
                 id: parse_id(&row.id)?,
                 connector_id: parse_id(&row.connector_id)?,
                 mode: parse_enum(&row.mode)?,
-                dry_run: row.dry_run,
+                dry_run: Some(row.dry_run),
                 status,
                 started_at: (status != ReconciliationRunStatus::Pending
                     || row.resume_cursor.is_some())
@@ -795,7 +795,7 @@ pub async fn settle_discrepancy(
 /// Gives back a claim made by [`settle_discrepancy`] whose change then failed: pending again, if it is still
 /// the claim made at `at` by `by`.
 pub async fn unsettle_discrepancy(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     id: DiscrepancyId,
     by: Option<UserId>,
     at: DateTime<Utc>,
@@ -808,7 +808,7 @@ pub async fn unsettle_discrepancy(
     .bind(id.to_string())
     .bind(by.map(|u| u.to_string()))
     .bind(ts(at))
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

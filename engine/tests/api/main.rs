@@ -9,6 +9,7 @@ mod conflicts;
 mod connectors;
 mod demo;
 mod gate;
+mod interrupted;
 mod operations;
 mod queue;
 mod reconciliation;

@@ -145,7 +145,10 @@ async fn the_demo_history_comes_from_real_runs() {
     let list: RunList = serde_json::from_value(body).expect("runs");
     assert_eq!(list.total, 2, "{list:?}");
     let (dry, nightly) = (&list.runs[0], &list.runs[1]);
-    assert!(dry.dry_run && !nightly.dry_run, "newest first: {list:?}");
+    assert!(
+        dry.is_dry_run() && !nightly.is_dry_run(),
+        "newest first: {list:?}"
+    );
     for r in &list.runs {
         assert_eq!(r.status, ReconciliationRunStatus::Completed);
         assert!(r.accounts_processed > 40 && r.accounts_processed == r.accounts_total);
@@ -208,7 +211,7 @@ async fn a_run_executes_in_the_background_and_reports() {
     let te = engine().await;
     let token = te.admin_token().await;
     let started = start(&te, &token, json!({"mode": "full", "dry_run": true})).await;
-    assert!(started.dry_run);
+    assert!(started.is_dry_run());
     let done = completed(&te, &token, started.id).await;
     assert!(done.accounts_total > 0 && done.accounts_processed == done.accounts_total);
     assert!(done.duration_seconds.is_some() && done.completed_at.is_some());
@@ -843,6 +846,51 @@ async fn bulk_remediation_is_per_item_and_capped() {
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_error");
     assert_eq!(body["field"], "items[0].discrepancy_id");
+}
+
+#[tokio::test]
+async fn a_bulk_calls_its_connector_side_by_side_up_to_the_connector_limit() {
+    let te = engine_with_reconciler(fast_queue(0), ReconcilerConfig::default()).await;
+    let token = te.admin_token().await;
+    let path = recon("discrepancies/bulk-remediate");
+    let mismatch = pending(&te, &token, "mismatch").await.remove(0);
+    let item =
+        json!({"discrepancy_id": mismatch.id, "action": "update", "direction": "xavyo_to_target"});
+    let limit = ReconcilerConfig::default().remediations_per_connector;
+    assert_eq!(limit, 8, "the default share of a connector");
+    // Each dry item reads the account once (500 ms): one after another, 16 of them take 8 s; side by side,
+    // eight at a time, two rounds.
+    faults(&te, &token, 500).await;
+    let started = std::time::Instant::now();
+    let (status, body) = te
+        .admin_post(
+            &token,
+            &path,
+            json!({"items": vec![item.clone(); 2 * limit], "dry_run": true}),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dry: BulkRemediateResponse = serde_json::from_value(body).expect("bulk answer");
+    assert_eq!(dry.succeeded, 16, "{dry:?}");
+    assert!(
+        took >= Duration::from_millis(1_000) && took < Duration::from_millis(3_000),
+        "two rounds of eight, not sixteen calls in turn nor all at once: {took:?}"
+    );
+    // For real, the same discrepancy three times: the items plan side by side, one claim wins and the others
+    // are skipped as settled; results stay in the order asked.
+    faults(&te, &token, 100).await;
+    let (status, body) = te
+        .admin_post(&token, &path, json!({"items": vec![item; 3]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let real: BulkRemediateResponse = serde_json::from_value(body).expect("bulk answer");
+    assert_eq!(
+        (real.total, real.succeeded, real.failed, real.skipped),
+        (3, 1, 0, 2),
+        "{real:?}"
+    );
+    assert!(real.results.iter().all(|r| r.discrepancy_id == mismatch.id));
 }
 
 #[tokio::test]

@@ -394,7 +394,7 @@ async fn after_a_long_downtime_a_due_schedule_fires_once_even_with_two_engines()
     assert!(after.last_run_at.expect("last run") >= now - chrono::Duration::seconds(60));
     // A real run: executed by the reconciler, started by nobody.
     let run = completed(&te, &token, run_id).await;
-    assert!(run.created_by.is_none() && !run.dry_run && run.accounts_processed > 40);
+    assert!(run.created_by.is_none() && !run.is_dry_run() && run.accounts_processed > 40);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{base, path_connector, ReconciliationHeader, Tab};
-use crate::api::{change_lines, current_user, list_reconciliation_actions};
+use crate::api::{change_lines, current_user, list_reconciliation_actions, upstream_features};
 use crate::components::{
     common::{AutoSubmit, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     live::LiveRegion,
@@ -30,6 +30,7 @@ pub fn ReconciliationActionsPage() -> impl IntoView {
         |(id, q)| async move { list_reconciliation_actions(id?, q?).await },
     );
     let me = Resource::new(|| (), |_| current_user());
+    let features = Resource::new(|| (), |_| upstream_features());
     view! {
         <Title text="Reconciliation audit log"/>
         <Transition fallback=|| view! { <Loading what="the connector"/> }>
@@ -41,6 +42,9 @@ pub fn ReconciliationActionsPage() -> impl IntoView {
                 let id = connector.id;
                 let current = filters.get_untracked().unwrap_or_default();
                 let me = me.await.ok().map(|u| u.user_id);
+                let audits_ignores = features
+                    .await
+                    .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::AuditsIgnores));
                 let results = match page.await {
                     Ok(list) => view! { <AuditTable connector_id=id list me/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -48,7 +52,7 @@ pub fn ReconciliationActionsPage() -> impl IntoView {
                 view! {
                     <ReconciliationHeader connector tab=Tab::AuditLog/>
                     <LiveRegion id="audit-log">
-                        <Filters connector_id=id current/>
+                        <Filters connector_id=id current audits_ignores/>
                         {results}
                     </LiveRegion>
                 }
@@ -58,15 +62,16 @@ pub fn ReconciliationActionsPage() -> impl IntoView {
     }
 }
 
+/// The filter bar; "Ignore" is an action to filter by only where the upstream audits ignores.
 #[component]
-fn Filters(connector_id: ConnectorId, current: ActionQuery) -> impl IntoView {
+fn Filters(connector_id: ConnectorId, current: ActionQuery, audits_ignores: bool) -> impl IntoView {
     let action = current.action_type.clone().unwrap_or_default();
     let result = current.result.clone().unwrap_or_default();
     let dry = current.dry_run.map(|d| d.to_string()).unwrap_or_default();
     let actions = RemediationAction::ALL
         .iter()
         .map(|a| (a.as_str(), a.label()))
-        .chain([(IGNORE_ACTION, "Ignore")]);
+        .chain(audits_ignores.then_some((IGNORE_ACTION, "Ignore")));
     view! {
         <AutoSubmit>
         <form method="get" action=format!("{}/actions", base(connector_id))>

@@ -11,7 +11,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{base, path_connector, ReconciliationHeader, Tab};
-use crate::api::{list_discrepancies, list_reconciliation_runs, DiscrepancyFilter};
+use crate::api::{
+    list_discrepancies, list_reconciliation_runs, upstream_features, DiscrepancyFilter,
+};
 use crate::components::{
     common::{AutoSubmit, ErrorPanel, Loading, Pagination, ShortId, Timestamp},
     live::LiveRegion,
@@ -67,6 +69,7 @@ pub fn DiscrepanciesPage() -> impl IntoView {
         move || (connector_id.get(), filters.get()),
         |(id, q)| async move { discrepancies_page(id?, q?).await },
     );
+    let features = Resource::new(|| (), |_| upstream_features());
 
     view! {
         <Title text="Discrepancies"/>
@@ -79,9 +82,12 @@ pub fn DiscrepanciesPage() -> impl IntoView {
                 let id = connector.id;
                 let current = filters.get_untracked().unwrap_or_default();
                 let runs = runs.await.map(|l| l.runs).unwrap_or_default();
+                let audits_ignores = features
+                    .await
+                    .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::AuditsIgnores));
                 // A bad filter value is refused before any call (the page resource never asked upstream).
                 let results = match page.await {
-                    Ok((list, pending)) => view! { <Results connector_id=id query=current.clone() list pending/> }.into_any(),
+                    Ok((list, pending)) => view! { <Results connector_id=id query=current.clone() list pending audits_ignores/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 };
                 view! {
@@ -139,7 +145,7 @@ fn Filters(
             let text = format!(
                 "{} {}· {when} · {}",
                 r.mode.label(),
-                if r.dry_run { "dry run " } else { "" },
+                if r.is_dry_run() { "dry run " } else { "" },
                 r.status.label()
             );
             let selected = value == run;
@@ -224,6 +230,7 @@ fn Results(
     query: DiscrepancyQuery,
     list: DiscrepancyList,
     pending: u64,
+    audits_ignores: bool,
 ) -> impl IntoView {
     let params = use_query_map();
     let href = Callback::new(move |offset: u64| {
@@ -294,6 +301,7 @@ fn Results(
                         kind=d.discrepancy_type
                         candidates=d.candidate_identity_ids.clone()
                         subject=subject.clone()
+                        audits_ignores
                     />
                 }
             });

@@ -84,7 +84,7 @@ fn ConnectorRuns(
                             Ok(Some(run)) => (
                                 view! {
                                     <RunStatusBadge status=run.status/>
-                                    <span class="text-slate-600">{format!(" {}{}", run.mode.label(), if run.dry_run { ", dry run" } else { "" })}</span>
+                                    <span class="text-slate-600">{format!(" {}{}", run.mode.label(), if run.is_dry_run() { ", dry run" } else { "" })}</span>
                                 }.into_any(),
                                 run.started_at,
                             ),

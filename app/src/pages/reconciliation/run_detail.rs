@@ -6,12 +6,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{base, path_connector, ReconciliationHeader, Tab};
-use crate::api::{current_user, get_reconciliation_report, get_reconciliation_run};
+use crate::api::{
+    current_user, get_reconciliation_report, get_reconciliation_run, upstream_features,
+};
 use crate::components::{
     common::{ErrorPanel, Field, Loading, Timestamp},
     live::{LiveRegion, PollEvery},
     reconciliation::{
-        duration_text, DiscrepancyTypeBadge, RunActions, RunProgress, RunStatusBadge, StartedBy,
+        dry_run_text, duration_text, run_name, DiscrepancyTypeBadge, RunActions, RunProgress,
+        RunStatusBadge, StartedBy,
     },
 };
 use crate::error::AppError;
@@ -56,6 +59,7 @@ pub fn RunDetailPage() -> impl IntoView {
         |(c, r)| async move { run_with_report(c?, r?).await },
     );
     let me = Resource::new(|| (), |_| current_user());
+    let features = Resource::new(|| (), |_| upstream_features());
 
     view! {
         <Title text="Reconciliation run"/>
@@ -66,13 +70,16 @@ pub fn RunDetailPage() -> impl IntoView {
                     (Err(error), _) | (_, Err(error)) => return view! { <ErrorPanel error/> }.into_any(),
                 };
                 let me = me.await.ok().map(|u| u.user_id);
+                let can_pause = features
+                    .await
+                    .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::PauseRuns));
                 let connector_id = connector.id;
                 let connector_name = connector.name.clone();
                 view! {
                     <ReconciliationHeader connector tab=Tab::Runs crumb="Run"/>
                     <LiveRegion id="run">
                         {run.status.is_active().then(|| view! { <PollEvery ms=ACTIVE_POLL_MS/> })}
-                        <RunView connector_id connector_name run report me/>
+                        <RunView connector_id connector_name run report me can_pause/>
                     </LiveRegion>
                 }
                 .into_any()
@@ -88,16 +95,13 @@ fn RunView(
     run: ReconciliationRun,
     report: Option<Result<ReconciliationReport, AppError>>,
     me: Option<UserId>,
+    can_pause: bool,
 ) -> impl IntoView {
-    let title = format!(
-        "{} {}",
-        run.mode.label(),
-        if run.dry_run { "dry run" } else { "run" }
-    );
+    let title = run_name(&run);
     let actions = run
         .status
         .is_active()
-        .then(|| view! { <RunActions connector_id run_id=run.id status=run.status/> });
+        .then(|| view! { <RunActions connector_id run_id=run.id status=run.status can_pause/> });
     let found = run.discrepancies_found;
     let discrepancies_href = format!("{}/discrepancies?run_id={}", base(connector_id), run.id);
     view! {
@@ -120,7 +124,7 @@ fn RunView(
         <div class="grid gap-4 lg:grid-cols-3">
             <section class="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2" aria-labelledby="progress">
                 <h3 id="progress" class="mb-2 font-semibold">"Progress"</h3>
-                <RunProgress processed=run.accounts_processed total=run.accounts_total/>
+                <RunProgress processed=run.accounts_processed total=run.accounts_total active=run.status.is_active()/>
                 <p class="mt-2 text-sm">
                     {format!("{found} discrepanc{} found. ", if found == 1 { "y" } else { "ies" })}
                     <a class="underline" href=discrepancies_href>"See this run's discrepancies"</a>
@@ -131,11 +135,14 @@ fn RunView(
                 <dl>
                     <Field label="Connector">{connector_name}</Field>
                     <Field label="Mode">{run.mode.label()}</Field>
-                    <Field label="Dry run">{if run.dry_run { "Yes: reports only, changes nothing" } else { "No" }}</Field>
+                    <Field label="Dry run">{match run.dry_run {
+                        Some(true) => "Yes: reports only, changes nothing",
+                        other => dry_run_text(other),
+                    }}</Field>
                     <Field label="Started by"><StartedBy by=run.created_by me/></Field>
                     <Field label="Started"><Timestamp at=run.started_at/></Field>
                     <Field label="Finished"><Timestamp at=run.completed_at/></Field>
-                    <Field label="Duration">{duration_text(run.duration_seconds)}</Field>
+                    <Field label="Duration">{duration_text(run.elapsed_seconds(std::time::SystemTime::now().into()))}</Field>
                 </dl>
             </section>
         </div>

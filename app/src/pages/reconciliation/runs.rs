@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{base, path_connector, ReconciliationHeader, Tab};
-use crate::api::{current_user, list_reconciliation_runs};
+use crate::api::{current_user, list_reconciliation_runs, upstream_features};
 use crate::components::{
     common::{ErrorPanel, Loading, Pagination},
     live::{LiveRegion, PollEvery},
@@ -29,6 +29,7 @@ pub fn ReconciliationRunsPage() -> impl IntoView {
         |(id, q)| async move { list_reconciliation_runs(id?, q?).await },
     );
     let me = Resource::new(|| (), |_| current_user());
+    let features = Resource::new(|| (), |_| upstream_features());
 
     view! {
         <Title text="Reconciliation runs"/>
@@ -41,6 +42,9 @@ pub fn ReconciliationRunsPage() -> impl IntoView {
                 let id = connector.id;
                 let me = me.await.ok().map(|u| u.user_id);
                 let runs = runs.await;
+                let can_pause = features
+                    .await
+                    .is_ok_and(|f| f.supports(dto::enums::UpstreamFeature::PauseRuns));
                 let href = Callback::new(move |offset: u64| {
                     let offset = (offset > 0).then(|| offset.to_string());
                     format!("{}{}", base(id), with_params(&query.get_untracked(), &[("offset", offset)]))
@@ -62,7 +66,7 @@ pub fn ReconciliationRunsPage() -> impl IntoView {
                                     let shown = list.runs.len();
                                     view! {
                                         {active.then(|| view! { <PollEvery ms=ACTIVE_POLL_MS/> })}
-                                        <RunsTable connector_id=id runs=list.runs me/>
+                                        <RunsTable connector_id=id runs=list.runs me can_pause/>
                                         <Pagination offset limit shown total=Some(list.total) href/>
                                     }.into_any()
                                 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::list_schedules;
+use crate::api::{list_connectors, list_schedules};
 use crate::components::{
     common::{ErrorPanel, Loading},
     schedules::SchedulesTable,
@@ -14,6 +14,8 @@ use crate::components::{
 #[component]
 pub fn SchedulesPage() -> impl IntoView {
     let schedules = Resource::new(|| (), |_| list_schedules());
+    // xavyo-idp's schedules do not carry their connector's name: the connectors list gives it.
+    let connectors = Resource::new(|| (), |_| list_connectors());
     view! {
         <Title text="Reconciliation schedules"/>
         <nav aria-label="Breadcrumb" class="mb-2 text-sm">
@@ -32,7 +34,18 @@ pub fn SchedulesPage() -> impl IntoView {
                             "No connector is reconciled on a schedule. Open a connector's reconciliation pages to set one."
                         </p>
                     }.into_any(),
-                    Ok(list) => view! { <SchedulesTable schedules=list.schedules/> }.into_any(),
+                    Ok(mut list) => {
+                        if let Ok(connectors) = connectors.await {
+                            for s in list.schedules.iter_mut().filter(|s| s.connector_name.is_none()) {
+                                s.connector_name = connectors
+                                    .connectors
+                                    .iter()
+                                    .find(|c| c.id == s.connector_id)
+                                    .map(|c| c.name.clone());
+                            }
+                        }
+                        view! { <SchedulesTable schedules=list.schedules/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}

@@ -17,6 +17,11 @@ use crate::components::{
 use crate::error::AppError;
 
 const INPUT: &str = "rounded border border-slate-300 px-2 py-1";
+/// The last instant of a day.
+const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
 
 /// The trend's filters from the URL: `connector_id` (a uuid), `from` and `to` (days, `YYYY-MM-DD`; `to`
 /// includes its day). Bad values are refused here, naming the parameter.
@@ -41,7 +46,8 @@ pub fn trend_query(params: &ParamsMap) -> Result<TrendQuery, AppError> {
     let query = TrendQuery {
         connector_id,
         from: day("from")?.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
-        to: day("to")?.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+        // `to` includes its day: its last instant, so an upstream comparing times keeps the day's findings.
+        to: day("to")?.map(|d| d.and_time(END_OF_DAY).and_utc()),
     };
     query.validate()?;
     Ok(query)
@@ -146,6 +152,11 @@ mod tests {
         assert_eq!(
             q.from.map(|d| d.to_rfc3339()).as_deref(),
             Some("2026-11-01T00:00:00+00:00")
+        );
+        // `to` takes in its whole day (an upstream comparing instants must keep that day's findings).
+        assert_eq!(
+            q.to.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-11-30T23:59:59.999999+00:00")
         );
         assert!(q.connector_id.is_none());
         let field = |pairs: &[(&str, &str)]| match trend_query(&params(pairs)) {
