@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use dto::{OperationId, UserId};
-use engine::{
-    queue::OperationRequest, store, ConnectorRegistry, Engine, EngineConfig, Queue, QueueConfig,
-    Workers,
-};
+use engine::{queue::OperationRequest, store, Engine, EngineConfig, Queue, QueueConfig, Workers};
 use enums::OperationType;
 use serde_json::json;
 use uuid::Uuid;
@@ -65,7 +62,7 @@ async fn throughput(count: usize, workers: usize, batch: u32) {
     let queue = Queue::new(
         engine.pool().clone(),
         queue_config,
-        ConnectorRegistry::builtin(engine.directory().clone()),
+        engine.queue().connectors().clone(),
     );
     let now = Utc::now();
     let operations: Vec<_> = (0..count)

@@ -2,6 +2,11 @@
 //! feature can seed the data they open).
 
 use dto::TenantId;
+use uuid::Uuid;
+
+/// "Demo Corp", the tenant the console logs in to. Known to every build, so that one without demo data still
+/// recognises a database seeded before the seed marked it (see `store::holds_demo_data`).
+pub const DEMO_TENANT: TenantId = TenantId(Uuid::from_u128(0x00000000_0000_4000_8000_00000000d001));
 
 /// The fixed demo credentials (documented in the crate docs; demo data for loopback use).
 #[derive(Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@
 //! | POST | `/operations/{id}/retry` (from failed, dead_letter), `/cancel` (from pending), `/resolve` `{resolution_notes?}` (from dead_letter) | 200 the operation; 409 `invalid_operation_state` with `current_status`, nothing changed |
 //! | GET | `/operations/conflicts?operation_id&conflict_type&pending_only&limit&offset`, `/operations/conflicts/{id}` | conflicts the worker detected (see [`conflicts`] and `specs/conflicts.md`), newest first; one conflict |
 //! | POST | `/operations/conflicts/{id}/resolve` `{outcome, notes?}` | the conflict, resolved; applied/merged release the held operation, superseded/rejected cancel it; 409 `invalid_operation_state` once resolved |
-//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`), with its status; 404 otherwise |
+//! | GET, PUT | `/connectors/{id}/settings` `{offline, error_rate, latency_ms}` | injected faults of a connector that supports them (its `capabilities`; only in demo mode or with [`EngineConfig::fault_injection`]), with its status; 404 otherwise |
 //!
 //! Reconciliation (see [`reconcile`] and `specs/reconciliation.md`), under `/connectors/{id}/reconciliation`:
 //!
@@ -102,8 +102,13 @@ pub struct EngineConfig {
     pub bind: SocketAddr,
     /// HS256 signing secret (at least 32 characters); none: generated at first start and kept in the database.
     pub jwt_secret: Option<String>,
-    /// Seed the demo tenants, accounts and history into an empty database.
+    /// Seed the demo tenants, accounts and history into an empty database. Without it, a database holding
+    /// the demo data (its seed marks it) is refused.
     pub demo: bool,
+    /// Offer fault injection (a connector taken offline, an error rate, latency: `/connectors/{id}/settings`)
+    /// and honour the faults stored. Demo mode always does; otherwise it is off, so that no admin of a real
+    /// deployment can take its connectors down from the console.
+    pub fault_injection: bool,
     /// How reconciliation runs are executed.
     pub reconciler: ReconcilerConfig,
 }
@@ -118,6 +123,7 @@ impl std::fmt::Debug for EngineConfig {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("demo", &self.demo)
+            .field("fault_injection", &self.fault_injection)
             .field("reconciler", &self.reconciler)
             .finish()
     }
@@ -130,6 +136,7 @@ impl Default for EngineConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
             demo: false,
+            fault_injection: false,
             reconciler: ReconcilerConfig::default(),
         }
     }
@@ -161,10 +168,19 @@ impl Engine {
     /// `config.demo`, and starts `queue.workers` workers.
     pub async fn open(config: &EngineConfig, queue: QueueConfig) -> Result<Self, EngineError> {
         let pool = open_database(&config.database_path).await?;
+        if !config.demo && store::holds_demo_data(&pool).await? {
+            pool.close().await;
+            return Err(EngineError::Config(format!(
+                "{} holds the demo data, whose accounts have published passwords: start in demo mode \
+                 (--demo, DEMO=1) to use it, or give another database file (ENGINE_DATABASE)",
+                config.database_path.display()
+            )));
+        }
         let directory =
             DirectoryStore::open(&DirectoryStore::path_beside(&config.database_path)).await?;
         let secret = auth::resolve_jwt_secret(&pool, config.jwt_secret.clone()).await?;
-        let connectors = ConnectorRegistry::builtin(directory.clone());
+        let connectors =
+            ConnectorRegistry::builtin(directory.clone(), config.demo || config.fault_injection);
         let reconciler = Reconciler::new(pool.clone(), connectors.clone(), config.reconciler);
         // Before anything can claim again: a remediation the last engine stopped in the middle of holds its
         // connector and its discrepancy until it is given back.

@@ -2,6 +2,10 @@
 //! the key is locked out for a while and sign-ins answer 429 with `Retry-After`, before any password is
 //! checked. Password checks (argon2id, 19 MiB each) run a few at a time, so a flood queues instead of
 //! exhausting memory. Counts live in memory: they protect a running engine, and a restart forgets them.
+//!
+//! That memory is bounded whatever the callers send: an account key is a fixed-size digest of tenant and
+//! email (never the email itself), and at most [`ThrottleConfig::max_keys`] keys are tracked; past that, keys
+//! that no longer matter go first, then those that stop mattering soonest.
 
 use std::{
     collections::HashMap,
@@ -14,6 +18,8 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::request::Parts,
 };
+use dto::TenantId;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::ApiError;
@@ -33,6 +39,8 @@ pub struct ThrottleConfig {
     pub concurrent_checks: usize,
     /// How long a sign-in waits for its turn before it is told to come back.
     pub queue_wait: Duration,
+    /// Most keys tracked at once (about 100 bytes each).
+    pub max_keys: usize,
 }
 
 impl Default for ThrottleConfig {
@@ -44,6 +52,7 @@ impl Default for ThrottleConfig {
             lockout: Duration::from_secs(15 * 60),
             concurrent_checks: 4,
             queue_wait: Duration::from_secs(5),
+            max_keys: 100_000,
         }
     }
 }
@@ -52,16 +61,38 @@ impl Default for ThrottleConfig {
 struct Entry {
     failures: u32,
     since: Instant,
+    /// The latest failure counted: the entry least recently failed is the first to go from a full map.
+    last: Instant,
     locked_until: Option<Instant>,
+}
+
+impl Entry {
+    /// When the entry stops mattering: its window has passed and no lock holds.
+    fn expires(&self, window: Duration) -> Instant {
+        let counted = self.since + window;
+        self.locked_until
+            .map_or(counted, |until| until.max(counted))
+    }
 }
 
 /// Who a sign-in counts against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// Tenant and lower-cased email.
-    Account(String),
+    /// SHA-256 of tenant and lower-cased, trimmed email ([`Key::account`]).
+    Account([u8; 32]),
     /// The client's address.
     Address(IpAddr),
+}
+
+impl Key {
+    /// The key of an account: the same for any spelling of the email that signs in to it.
+    pub fn account(tenant: TenantId, email: &str) -> Self {
+        let mut digest = Sha256::new();
+        digest.update(tenant.to_string());
+        digest.update(b":");
+        digest.update(email.trim().to_lowercase());
+        Self::Account(digest.finalize().into())
+    }
 }
 
 /// The login throttle of an engine.
@@ -99,36 +130,65 @@ impl LoginThrottle {
             .max()
     }
 
+    /// How many keys are tracked.
+    pub fn tracked(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Counts a failed sign-in against every key; a key reaching its limit within the window is locked.
     pub fn failed(&self, keys: &[Key], now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget what is older than a window and not locked, so the map does not grow without end.
-        if entries.len() > 10_000 {
-            let window = self.config.window;
-            entries.retain(|_, e| {
-                now.duration_since(e.since) < window || e.locked_until.is_some_and(|u| u > now)
-            });
-        }
         for key in keys {
+            if !entries.contains_key(key) {
+                self.make_room(&mut entries, now);
+            }
             let limit = self.limit(key);
             let entry = entries.entry(key.clone()).or_insert(Entry {
                 failures: 0,
                 since: now,
+                last: now,
                 locked_until: None,
             });
             if now.duration_since(entry.since) >= self.config.window {
                 *entry = Entry {
                     failures: 0,
                     since: now,
+                    last: now,
                     locked_until: entry.locked_until.filter(|&u| u > now),
                 };
             }
             entry.failures += 1;
+            entry.last = now;
             if entry.failures >= limit {
                 entry.locked_until = Some(now + self.config.lockout);
                 entry.failures = 0;
                 entry.since = now;
             }
+        }
+    }
+
+    /// Frees a place when the map is full: first every entry that no longer matters, then, if none did, the
+    /// unlocked entry failed least recently (a full map is a flood: a count below its limit that the flood
+    /// does not feed is the cheapest to lose, a lock the dearest), and a lock only when nothing else is left.
+    fn make_room(&self, entries: &mut HashMap<Key, Entry>, now: Instant) {
+        let max = self.config.max_keys.max(1);
+        if entries.len() < max {
+            return;
+        }
+        let window = self.config.window;
+        entries.retain(|_, e| e.expires(window) > now);
+        if entries.len() < max {
+            return;
+        }
+        let soonest = entries
+            .iter()
+            .min_by_key(|(_, e)| {
+                let locked = e.locked_until.is_some_and(|until| until > now);
+                (locked, e.last)
+            })
+            .map(|(k, _)| k.clone());
+        if let Some(key) = soonest {
+            entries.remove(&key);
         }
     }
 
@@ -164,7 +224,8 @@ pub fn locked_out(retry_after: Duration) -> ApiError {
 }
 
 /// The address a request came from: the peer, or, when the peer is on loopback (the console's server in
-/// front of the engine), the first `X-Forwarded-For` entry it passed on. None when unknown: a loopback peer
+/// front of the engine), the last `X-Forwarded-For` entry: the one the console appended (entries before it
+/// are whatever the browser sent, so anyone could pick them). None when unknown: a loopback peer
 /// that forwards nothing is the console's server speaking for every user at once, and locking it out would
 /// lock everyone out (its sign-ins still count per account).
 #[derive(Debug, Clone, Copy)]
@@ -183,7 +244,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
         };
         Ok(Self(match peer {
@@ -207,11 +268,15 @@ mod tests {
         })
     }
 
+    fn ada() -> Key {
+        Key::account(TenantId(uuid::Uuid::nil()), "ada@x")
+    }
+
     #[test]
     fn failures_lock_an_account_for_the_lockout_then_release_it() {
         let t = throttle();
         let start = Instant::now();
-        let ada = Key::Account("t:ada@x".into());
+        let ada = ada();
         let keys = [ada.clone()];
         t.failed(&keys, start);
         t.failed(&keys, start + Duration::from_secs(1));
@@ -227,7 +292,7 @@ mod tests {
         // Another account is not affected.
         assert_eq!(
             t.locked(
-                &[Key::Account("t:bob@x".into())],
+                &[Key::account(TenantId(uuid::Uuid::nil()), "bob@x")],
                 start + Duration::from_secs(2)
             ),
             None
@@ -238,7 +303,7 @@ mod tests {
     fn failures_older_than_the_window_do_not_count_and_success_clears_them() {
         let t = throttle();
         let start = Instant::now();
-        let keys = [Key::Account("t:ada@x".into())];
+        let keys = [ada()];
         t.failed(&keys, start);
         t.failed(&keys, start + Duration::from_secs(1));
         // Past the window: counting starts again.
@@ -258,7 +323,10 @@ mod tests {
         let address = Key::Address("10.0.0.9".parse().expect("ip"));
         for n in 0..5 {
             t.failed(
-                &[Key::Account(format!("t:user{n}@x")), address.clone()],
+                &[
+                    Key::account(TenantId(uuid::Uuid::nil()), &format!("user{n}@x")),
+                    address.clone(),
+                ],
                 start,
             );
         }
@@ -266,6 +334,98 @@ mod tests {
         assert_eq!(
             locked_out(Duration::from_secs(61)).body().message,
             "too many failed sign-ins; try again in 2 minutes"
+        );
+    }
+
+    #[test]
+    fn an_account_key_is_a_digest_of_any_spelling_of_the_email() {
+        let tenant = TenantId(uuid::Uuid::nil());
+        assert_eq!(Key::account(tenant, " ADA@x "), ada());
+        assert_ne!(Key::account(TenantId(uuid::Uuid::max()), "ada@x"), ada());
+        // A megabyte of email is still 32 bytes of key.
+        let huge = Key::account(tenant, &"a".repeat(1 << 20));
+        assert!(matches!(huge, Key::Account(digest) if digest.len() == 32));
+    }
+
+    #[test]
+    fn the_throttle_never_tracks_more_than_its_cap() {
+        let t = LoginThrottle::new(ThrottleConfig {
+            max_keys: 8,
+            ..ThrottleConfig::default()
+        });
+        let start = Instant::now();
+        let tenant = TenantId(uuid::Uuid::nil());
+        let address = Key::Address("10.0.0.9".parse().expect("ip"));
+        for n in 0..1_000_u64 {
+            let now = start + Duration::from_millis(n);
+            t.failed(
+                &[Key::account(tenant, &format!("user{n}@x")), address.clone()],
+                now,
+            );
+            assert!(t.tracked() <= 8, "{} keys after {n}", t.tracked());
+        }
+        // The address, locked by the spray, outlives the accounts that only counted once.
+        assert!(t.locked(std::slice::from_ref(&address), start).is_some());
+    }
+
+    #[test]
+    fn a_full_throttle_forgets_what_no_longer_matters_first() {
+        let t = LoginThrottle::new(ThrottleConfig {
+            max_keys: 2,
+            window: Duration::from_secs(60),
+            ..ThrottleConfig::default()
+        });
+        let start = Instant::now();
+        let tenant = TenantId(uuid::Uuid::nil());
+        t.failed(&[Key::account(tenant, "a@x")], start);
+        t.failed(&[Key::account(tenant, "b@x")], start);
+        assert_eq!(t.tracked(), 2);
+        t.failed(
+            &[Key::account(tenant, "c@x")],
+            start + Duration::from_secs(61),
+        );
+        assert_eq!(t.tracked(), 1, "both expired entries went");
+    }
+
+    async fn address_of(peer: &str, forwarded: Option<&str>) -> Option<IpAddr> {
+        let mut request = axum::http::Request::builder().extension(ConnectInfo(
+            peer.parse::<SocketAddr>().expect("socket address"),
+        ));
+        if let Some(value) = forwarded {
+            request = request.header("x-forwarded-for", value);
+        }
+        let (mut parts, ()) = request.body(()).expect("request builds").into_parts();
+        let ClientAddress(address) = ClientAddress::from_request_parts(&mut parts, &())
+            .await
+            .expect("always extracts");
+        address
+    }
+
+    #[tokio::test]
+    async fn a_loopback_peer_is_trusted_for_the_entry_it_appended_only() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().expect("ip"));
+        // The browser wrote the first entries; the console appended the last.
+        assert_eq!(
+            address_of(
+                "127.0.0.1:5000",
+                Some("198.51.100.1, 10.9.9.9, 203.0.113.7")
+            )
+            .await,
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            address_of("[::1]:5000", Some("203.0.113.8")).await,
+            ip("203.0.113.8")
+        );
+        assert_eq!(address_of("127.0.0.1:5000", None).await, None);
+        assert_eq!(
+            address_of("127.0.0.1:5000", Some("203.0.113.7, junk")).await,
+            None
+        );
+        // Anyone else is counted as who they are, whatever they forward.
+        assert_eq!(
+            address_of("192.0.2.4:5000", Some("203.0.113.7")).await,
+            ip("192.0.2.4")
         );
     }
 }

@@ -15,8 +15,18 @@ use crate::{
     ApiError, AppState,
 };
 
+/// Largest body the auth routes read: a sign-in at its limits (see `dto::LoginRequest::validate`), every
+/// character escaped, fits several times over. They answer anyone, so nobody makes them buffer megabytes.
+pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
+
 fn bad_body(expected: &'static str) -> impl Fn(JsonRejection) -> ApiError {
-    move |_| {
+    move |rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::validation(
+                "body",
+                format!("the body must be at most {} KiB", AUTH_BODY_LIMIT / 1024),
+            );
+        }
         ApiError::validation(
             "body",
             format!("the body must be a JSON object with {expected}"),
@@ -42,8 +52,9 @@ async fn login_pair(state: &AppState, user: &UserRecord) -> Result<TokenPair, Ap
     Ok(pair(state.tokens().issue(user, now)?, refresh))
 }
 
-/// Email and password for the tenant in `X-Tenant-ID` → a token pair; 401 on bad credentials, 403 when the
-/// account is disabled.
+/// Email and password for the tenant in `X-Tenant-ID` → a token pair; 400 naming the field for input past the
+/// sign-in limits (before the throttle counts anything), 401 on bad credentials, 403 when the account is
+/// disabled.
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -57,7 +68,8 @@ pub async fn login(
         )
     })?;
     let Json(request) = body.map_err(bad_body("`email` and `password`"))?;
-    let account = Key::Account(format!("{tenant}:{}", request.email.trim().to_lowercase()));
+    request.validate()?;
+    let account = Key::account(tenant, &request.email);
     let mut keys = vec![account.clone()];
     keys.extend(address.map(Key::Address));
     let throttle = state.throttle();

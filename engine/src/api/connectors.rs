@@ -62,7 +62,8 @@ async fn with_faults(
         .capabilities(&connector.connector_type);
     if !capabilities.iter().any(|c| c == Connector::FAULT_INJECTION) {
         return Err(ApiError::NotFound(format!(
-            "connector {id} does not take injected faults"
+            "connector {id} takes no injected faults: fault injection is offered only by an engine in demo \
+             mode or started with ENGINE_FAULT_INJECTION=1"
         )));
     }
     Ok(connector)

@@ -12,7 +12,7 @@ mod schedules;
 use std::time::Instant;
 
 use axum::{
-    extract::{Request, State},
+    extract::{DefaultBodyLimit, Request, State},
     http::StatusCode,
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -27,9 +27,12 @@ use crate::{ApiError, AppState};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/logout", post(auth::logout))
+        .route("/auth/login", post(auth::login).layer(auth_body_limit()))
+        .route(
+            "/auth/refresh",
+            post(auth::refresh).layer(auth_body_limit()),
+        )
+        .route("/auth/logout", post(auth::logout).layer(auth_body_limit()))
         .route("/features", get(features))
         .route("/connectors", get(connectors::list))
         .route("/connectors/{id}", get(connectors::get))
@@ -129,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn(to_the_end))
         .with_state(state)
+}
+
+fn auth_body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(auth::AUTH_BODY_LIMIT)
 }
 
 /// Liveness and database reachability; needs no token.

@@ -21,7 +21,7 @@ use super::{
     ConnectorSettings, NewAccount,
 };
 use crate::{
-    store::{parse_json, parse_opt_id, parse_time, ts},
+    store::{parse_json, parse_opt_id, parse_time, secure_database_file, ts},
     EngineError,
 };
 
@@ -49,11 +49,10 @@ impl DirectoryStore {
         database.with_file_name(format!("{stem}.directory.db"))
     }
 
-    /// Opens (creating if needed) the directory database at `path` and migrates it.
+    /// Opens (creating if needed, private like the engine's own file) the directory database at `path` and
+    /// migrates it.
     pub async fn open(path: &Path) -> Result<Self, EngineError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
+        secure_database_file(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -172,17 +171,40 @@ const ACCOUNT_COLUMNS: &str = "uid, object_class, owner_id, attributes, created_
 #[derive(Debug, Clone)]
 pub struct DirectoryConnector {
     store: DirectoryStore,
+    /// Whether it offers and honours injected faults.
+    faults: bool,
 }
 
 impl DirectoryConnector {
-    /// A connector over `store`.
+    /// A connector over `store` that takes no injected faults: settings stored by an engine that took them
+    /// are ignored, so nobody is left with a connector offline that they cannot bring back.
     pub fn new(store: DirectoryStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            faults: false,
+        }
+    }
+
+    /// A connector over `store` that takes injected faults (demo mode, or an engine started with them).
+    pub fn with_faults(store: DirectoryStore) -> Self {
+        Self {
+            store,
+            faults: true,
+        }
+    }
+
+    /// The injected faults of the call's connector, when this connector takes them.
+    fn settings(&self, call: Call<'_>) -> ConnectorSettings {
+        if self.faults {
+            ConnectorSettings::from_stored(&call.target.settings)
+        } else {
+            ConnectorSettings::default()
+        }
     }
 
     /// Applies the injected faults of the call's connector: offline, then latency, then the error rate.
     async fn faults(&self, call: Call<'_>) -> Result<(), ConnectorError> {
-        let settings = ConnectorSettings::from_stored(&call.target.settings);
+        let settings = self.settings(call);
         if settings.offline {
             return Err(ConnectorError::offline(
                 "CONNECTOR_OFFLINE",
@@ -258,13 +280,16 @@ fn attributes_json(attributes: &Attributes) -> String {
 
 impl Connector for DirectoryConnector {
     fn capabilities(&self) -> &'static [&'static str] {
-        &[dto::Connector::FAULT_INJECTION]
+        if self.faults {
+            &[dto::Connector::FAULT_INJECTION]
+        } else {
+            &[]
+        }
     }
 
     fn check<'a>(&'a self, call: Call<'a>) -> ConnectorFuture<'a, ()> {
         Box::pin(async move {
-            let settings = ConnectorSettings::from_stored(&call.target.settings);
-            if settings.offline {
+            if self.settings(call).offline {
                 return Err(ConnectorError::offline(
                     "CONNECTOR_OFFLINE",
                     format!("{} is offline", call.target.name),
@@ -596,8 +621,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn injected_faults() {
+    async fn a_connector_without_fault_injection_ignores_stored_faults() {
         let connector = DirectoryConnector::new(DirectoryStore::in_memory().await.expect("opens"));
+        assert!(connector.capabilities().is_empty());
+        let faulty = target(json!({"offline": true, "error_rate": 1.0}));
+        let call = Call {
+            target: &faulty,
+            key: "k",
+        };
+        connector.check(call).await.expect("not offline");
+        connector
+            .create(call, &new_account("ada", 1))
+            .await
+            .expect("no injected error");
+    }
+
+    #[tokio::test]
+    async fn injected_faults() {
+        let connector =
+            DirectoryConnector::with_faults(DirectoryStore::in_memory().await.expect("opens"));
         let offline = target(json!({"offline": true}));
         let err = connector
             .create(

@@ -242,10 +242,16 @@ impl fmt::Debug for ConnectorRegistry {
 }
 
 impl ConnectorRegistry {
-    /// The built-in connectors: `directory` over `directory`'s accounts.
-    pub fn builtin(directory: DirectoryStore) -> Self {
+    /// The built-in connectors: `directory` over `directory`'s accounts, taking injected faults when
+    /// `fault_injection` (see [`crate::EngineConfig::fault_injection`]).
+    pub fn builtin(directory: DirectoryStore, fault_injection: bool) -> Self {
+        let directory = if fault_injection {
+            DirectoryConnector::with_faults(directory)
+        } else {
+            DirectoryConnector::new(directory)
+        };
         let mut registry = Self::default();
-        registry.register(DIRECTORY_TYPE, Arc::new(DirectoryConnector::new(directory)));
+        registry.register(DIRECTORY_TYPE, Arc::new(directory));
         registry
     }
 

@@ -21,6 +21,7 @@ use dto::{ConnectorId, TenantId, UserId};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use uuid::Uuid;
 
+pub use crate::demo_login::DEMO_TENANT;
 pub use operations::{Plan, Planned, Step};
 
 use crate::{
@@ -32,8 +33,6 @@ use crate::{
     DemoLogin, EngineError,
 };
 
-/// "Demo Corp", the tenant the console logs in to.
-pub const DEMO_TENANT: TenantId = TenantId(Uuid::from_u128(0x00000000_0000_4000_8000_00000000d001));
 /// "Other Corp", a second tenant whose rows Demo Corp must never see.
 pub const OTHER_TENANT: TenantId =
     TenantId(Uuid::from_u128(0x00000000_0000_4000_8000_00000000d002));
@@ -87,6 +86,8 @@ pub async fn ensure_seeded(
 ) -> Result<DemoLogin, EngineError> {
     let pool = queue.pool();
     if store::tenant_exists(pool, DEMO_TENANT).await? {
+        // Seeded before the seed marked its databases: mark it now.
+        store::mark_demo_data(&mut *pool.acquire().await?, Utc::now()).await?;
         return Ok(login());
     }
     if store::count_tenants(pool).await? > 0 {
@@ -119,6 +120,8 @@ pub async fn seed(
     let pool = queue.pool();
 
     let mut tx = pool.begin().await?;
+    // With the accounts it marks: a database holding them is never opened without demo mode.
+    store::mark_demo_data(&mut tx, now).await?;
     let setup = &data.setup;
     for tenant in &setup.tenants {
         store::insert_tenant(&mut tx, tenant).await?;

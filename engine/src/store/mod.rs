@@ -11,6 +11,7 @@ mod auth;
 mod conflicts;
 mod connectors;
 mod directory;
+mod files;
 mod links;
 mod operations;
 mod queue;
@@ -40,17 +41,17 @@ pub use runs::*;
 pub use schedules::*;
 pub use settings::*;
 
+pub(crate) use files::secure_database_file;
+
 use crate::EngineError;
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens (creating if needed) the SQLite file at `path` with WAL, foreign keys and a busy timeout, and runs the
-/// migrations.
+/// Opens (creating if needed, private to the engine's account: see [`files`]) the SQLite file at `path` with
+/// WAL, foreign keys and a busy timeout, and runs the migrations.
 pub async fn open_database(path: &Path) -> Result<SqlitePool, EngineError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
+    secure_database_file(path)?;
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)

@@ -90,6 +90,37 @@ async fn login_needs_the_tenant_header_and_a_json_body() {
 }
 
 #[tokio::test]
+async fn input_past_the_sign_in_limits_is_400_before_the_throttle_counts_it() {
+    let e = engine().await;
+    let throttle = e.engine.state().throttle();
+    let attempt = |email: String, password: String| {
+        post(
+            "/auth/login",
+            json!({ "email": email, "password": password }),
+            Some(e.demo.tenant_id),
+        )
+    };
+    // 1.5 MB of email: refused by the route's body limit before anything is parsed.
+    let huge = format!("{}@demo.local", "a".repeat(1_500_000));
+    let (status, _, body) = send(&e.app, attempt(huge, "wrong".into())).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_error");
+    assert_eq!(body["field"], "body");
+    // Past the limits but within the body limit: the field is named.
+    let long_email = format!("{}@demo.local", "a".repeat(250));
+    let (status, _, body) = send(&e.app, attempt(long_email, "wrong".into())).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_error");
+    assert_eq!(body["field"], "email");
+    let (status, _, body) = send(&e.app, attempt(e.demo.email.clone(), "p".repeat(1025))).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "validation_error");
+    assert_eq!(body["field"], "password");
+    assert_eq!(throttle.tracked(), 0, "nothing was counted");
+    // At the limits, a wrong password is a counted failure like any other.
+    let (status, _, body) = send(&e.app, attempt(e.demo.email.clone(), "p".repeat(1024))).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(throttle.tracked(), 1);
+}
+
+#[tokio::test]
 async fn a_disabled_account_is_403_after_a_right_password_only() {
     let e = engine().await;
     let mut conn = e.pool.acquire().await.expect("connection");

@@ -6,7 +6,7 @@ use engine::demo::{CLOUD_CRM, CORPORATE_DIRECTORY, LEGACY_HR, OTHER_DIRECTORY};
 use enums::ConnectorStatus;
 use serde_json::json;
 
-use crate::common::{assert_error, engine, get, login, send, with_body};
+use crate::common::{assert_error, engine, get, login, send, with_body, SECRET};
 
 #[tokio::test]
 async fn lists_the_tenants_connectors_only() {
@@ -316,4 +316,144 @@ async fn each_connector_says_what_it_supports_and_only_those_take_faults() {
     );
     let (status, _, body) = send(&te.app, request).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+}
+
+/// An engine without demo mode over a tenant with one admin and one directory connector; answers the
+/// engine, the admin's token, the tenant, the connector and the folder holding the files.
+async fn plain_engine(
+    fault_injection: bool,
+) -> (
+    engine::Engine,
+    String,
+    dto::TenantId,
+    ConnectorId,
+    tempfile::TempDir,
+) {
+    use chrono::Utc;
+    use engine::store::{self, NewConnector, NewTenant, NewUser};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_path = dir.path().join("engine.db");
+    let tenant = dto::TenantId(uuid::Uuid::new_v4());
+    let connector = ConnectorId(uuid::Uuid::new_v4());
+    let pool = engine::open_database(&database_path).await.expect("opens");
+    let mut conn = pool.acquire().await.expect("connection");
+    let now = Utc::now();
+    store::insert_tenant(
+        &mut conn,
+        &NewTenant {
+            id: tenant,
+            name: "Acme".into(),
+            created_at: now,
+        },
+    )
+    .await
+    .expect("tenant");
+    store::insert_user(
+        &mut conn,
+        &NewUser {
+            id: dto::UserId(uuid::Uuid::new_v4()),
+            tenant_id: tenant,
+            email: "ops@acme.test".into(),
+            display_name: None,
+            password_hash: engine::auth::hash_password("a long operator password").expect("hash"),
+            roles: vec!["admin".into()],
+            active: true,
+            created_at: now,
+        },
+    )
+    .await
+    .expect("admin");
+    store::insert_connector(
+        &mut conn,
+        &NewConnector {
+            id: connector,
+            tenant_id: tenant,
+            name: "HR Directory".into(),
+            connector_type: "directory".into(),
+            status: ConnectorStatus::Active,
+            credentials_valid: true,
+            settings: json!({}),
+            created_at: now,
+        },
+    )
+    .await
+    .expect("connector");
+    drop(conn);
+    pool.close().await;
+    let config = engine::EngineConfig {
+        database_path,
+        jwt_secret: Some(SECRET.to_owned()),
+        fault_injection,
+        ..engine::EngineConfig::default()
+    };
+    let engine = engine::Engine::open(&config, engine::QueueConfig::default())
+        .await
+        .expect("engine opens");
+    let token = login(
+        &engine.router(),
+        tenant,
+        "ops@acme.test",
+        "a long operator password",
+    )
+    .await
+    .access_token;
+    (engine, token, tenant, connector, dir)
+}
+
+#[tokio::test]
+async fn fault_injection_is_neither_offered_nor_open_without_demo_mode_or_the_setting() {
+    let faults = json!({"offline": true, "error_rate": 0.5, "latency_ms": 100});
+    let (engine, token, tenant, id, _dir) = plain_engine(false).await;
+    let app = engine.router();
+    let (status, _, body) = send(
+        &app,
+        get(&format!("/connectors/{id}"), Some(&token), Some(tenant)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let connector: Connector = serde_json::from_value(body).expect("a connector");
+    assert!(
+        !connector.supports(Connector::FAULT_INJECTION),
+        "{connector:?}"
+    );
+    let path = format!("/connectors/{id}/settings");
+    let (status, _, body) = send(&app, get(&path, Some(&token), Some(tenant))).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ENGINE_FAULT_INJECTION")),
+        "{body}"
+    );
+    let (status, _, body) =
+        send(&app, with_body(Method::PUT, &path, &faults, &token, tenant)).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let stored: String = sqlx::query_scalar("SELECT settings FROM connectors WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_one(engine.pool())
+        .await
+        .expect("settings");
+    assert_eq!(stored, "{}", "nothing changed");
+    engine.shutdown().await;
+
+    // Asked for explicitly, without demo mode: offered and open.
+    let (engine, token, tenant, id, _dir) = plain_engine(true).await;
+    let app = engine.router();
+    let (_, _, body) = send(
+        &app,
+        get(&format!("/connectors/{id}"), Some(&token), Some(tenant)),
+    )
+    .await;
+    let connector: Connector = serde_json::from_value(body).expect("a connector");
+    assert!(
+        connector.supports(Connector::FAULT_INJECTION),
+        "{connector:?}"
+    );
+    let path = format!("/connectors/{id}/settings");
+    let (status, _, body) =
+        send(&app, with_body(Method::PUT, &path, &faults, &token, tenant)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "offline");
+    engine.shutdown().await;
 }

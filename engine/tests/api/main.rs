@@ -3,6 +3,7 @@
 
 mod actions;
 mod auth;
+mod binary;
 mod common;
 mod conflicts;
 mod connectors;

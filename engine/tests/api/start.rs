@@ -3,6 +3,8 @@
 use std::{
     io::{Read, Write},
     net::SocketAddr,
+    os::unix::fs::PermissionsExt,
+    path::Path,
 };
 
 use chrono::Utc;
@@ -269,4 +271,125 @@ async fn an_address_spraying_passwords_is_locked_out_over_tcp() {
     .await;
     assert_eq!(status, 200, "{body}");
     running.shutdown().await;
+}
+
+/// The permission bits, in octal as `ls` and `chmod` spell them.
+fn mode(path: &Path) -> String {
+    let metadata = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    format!("{:o}", metadata.permissions().mode() & 0o777)
+}
+
+/// The engine's files as they are while it runs: both databases with their write-ahead logs and indexes.
+const FILES: [&str; 6] = [
+    "engine.db",
+    "engine.db-wal",
+    "engine.db-shm",
+    "engine.directory.db",
+    "engine.directory.db-wal",
+    "engine.directory.db-shm",
+];
+
+#[tokio::test]
+async fn the_data_folder_is_0700_and_every_database_file_0600() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let config = EngineConfig {
+        database_path: data.join("engine.db"),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    // The demo seed has written both databases by the time the engine serves.
+    let running = engine::start(config.clone()).await.expect("starts");
+    assert_eq!(mode(&data), "700", "data folder");
+    for file in FILES {
+        assert_eq!(mode(&data.join(file)), "600", "{file}");
+    }
+    running.shutdown().await;
+
+    // Found looser (an older engine, a copy): tightened at the next start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for file in FILES {
+        let path = data.join(file);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        }
+    }
+    let running = engine::start(config).await.expect("restarts");
+    assert_eq!(mode(&data), "700", "data folder");
+    for file in FILES {
+        assert_eq!(mode(&data.join(file)), "600", "{file}");
+    }
+    running.shutdown().await;
+}
+
+/// Opens the engine on `database_path` without demo mode; answers the refusal's message, if refused.
+async fn refusal_without_demo(database_path: &Path) -> Option<String> {
+    let config = EngineConfig {
+        database_path: database_path.to_owned(),
+        ..EngineConfig::default()
+    };
+    match engine::Engine::open(&config, QueueConfig::default()).await {
+        Ok(engine) => {
+            engine.shutdown().await;
+            None
+        }
+        Err(EngineError::Config(message)) => Some(message),
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_database_holding_the_demo_data_is_refused_without_demo_mode_even_copied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seeded = dir.path().join("engine.db");
+    let config = EngineConfig {
+        database_path: seeded.clone(),
+        demo: true,
+        ..EngineConfig::default()
+    };
+    engine::start(config.clone())
+        .await
+        .expect("seeds")
+        .shutdown()
+        .await;
+
+    let message = refusal_without_demo(&seeded).await.expect("refused");
+    assert!(
+        message.contains("holds the demo data") && message.contains("--demo"),
+        "{message}"
+    );
+    // Copied elsewhere under another name, it is still the demo data.
+    let copy = dir.path().join("elsewhere/prod.db");
+    std::fs::create_dir_all(copy.parent().expect("folder")).expect("folder");
+    std::fs::copy(&seeded, &copy).expect("copied");
+    assert!(refusal_without_demo(&copy).await.is_some(), "the copy");
+    // Seeded before the seed marked it (no mark, the demo tenant): refused too.
+    let pool = engine::open_database(&copy).await.expect("opens");
+    sqlx::query("DELETE FROM settings WHERE key = 'demo_data'")
+        .execute(&pool)
+        .await
+        .expect("unmarked");
+    pool.close().await;
+    assert!(
+        refusal_without_demo(&copy).await.is_some(),
+        "an unmarked seed"
+    );
+    // Demo mode still opens it, and marks it again.
+    engine::start(EngineConfig {
+        database_path: copy.clone(),
+        demo: true,
+        ..EngineConfig::default()
+    })
+    .await
+    .expect("demo mode opens it")
+    .shutdown()
+    .await;
+    let pool = engine::open_database(&copy).await.expect("opens");
+    assert!(store::holds_demo_data(&pool).await.expect("reads"));
+    pool.close().await;
+
+    // A database without demo data starts without demo mode, again and again.
+    let plain = dir.path().join("plain/engine.db");
+    assert_eq!(refusal_without_demo(&plain).await, None);
+    assert_eq!(refusal_without_demo(&plain).await, None);
 }
