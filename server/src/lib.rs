@@ -138,13 +138,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             (url.clone(), None, None)
         }
         None => {
-            if let Some(dir) = config
-                .engine_database
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| StartError::Engine(e.to_string()))?;
-            }
+            // The engine creates its data folder itself, private to its account (0700).
             let engine = engine::start(engine::EngineConfig {
                 database_path: config.engine_database.clone(),
                 bind: config.engine_bind,

@@ -103,10 +103,20 @@ pub fn resolved_sentence(outcome: ConflictOutcome, held: HeldAfter) -> String {
         HeldAfter::Status(OperationStatus::Pending) => format!(
             "{resolved}, but the upstream left the held operation pending: it was not cancelled."
         ),
-        HeldAfter::Status(status) => format!(
-            "{resolved}: the held operation is {}.",
-            status.label().to_lowercase()
-        ),
+        // Released and already taken by a worker between the resolution and the read.
+        HeldAfter::Status(status) => {
+            let fate = match status {
+                OperationStatus::InProgress => "is running",
+                OperationStatus::Completed => "has run and completed",
+                OperationStatus::Failed => "has run and failed; it will be retried",
+                OperationStatus::AwaitingSystem => "waits for its system to come back",
+                OperationStatus::DeadLetter => "has run and failed for good (dead letter)",
+                OperationStatus::Resolved => "is resolved",
+                OperationStatus::Pending => "is back in the queue",
+                OperationStatus::Cancelled => "was cancelled",
+            };
+            format!("{resolved}: the held operation {fate}.")
+        }
     }
 }
 
@@ -163,7 +173,8 @@ mod tests {
             // xavyo-idp records the outcome and leaves the operation pending: never "was cancelled".
             (Rejected, HeldAfter::Status(Pending), "Conflict resolved as rejected, but the upstream left the held operation pending: it was not cancelled."),
             (Applied, HeldAfter::Status(Pending), "Conflict resolved as applied: the held operation is back in the queue."),
-            (Merged, HeldAfter::Status(Completed), "Conflict resolved as merged: the held operation is completed."),
+            (Merged, HeldAfter::Status(Completed), "Conflict resolved as merged: the held operation has run and completed."),
+            (Applied, HeldAfter::Status(Failed), "Conflict resolved as applied: the held operation has run and failed; it will be retried."),
             (Superseded, HeldAfter::NoneHeld, "Conflict resolved as superseded."),
             (Applied, HeldAfter::Unread, "Conflict resolved as applied; what became of the held operation could not be read."),
         ];

@@ -95,8 +95,8 @@ pub struct ItemResult {
     pub outcome: Outcome,
     /// The error (failed) or the reason (skipped).
     pub message: Option<String>,
-    /// What changed, or would change.
-    pub changes: Vec<ChangeLine>,
+    /// What changed, or would change; none when the upstream did not say.
+    pub changes: Option<Vec<ChangeLine>>,
 }
 
 /// The remediation a preview suggests for one discrepancy, and what it would change.
@@ -106,8 +106,8 @@ pub struct Suggestion {
     pub action: RemediationAction,
     /// Its suggested direction (xavyo-idp does not say).
     pub direction: Option<RemediationDirection>,
-    /// What it would change.
-    pub changes: Vec<ChangeLine>,
+    /// What it would change; none when the upstream did not say.
+    pub changes: Option<Vec<ChangeLine>>,
 }
 
 /// The filters of the discrepancies page without its page and resolution status: what "every pending match"
@@ -269,8 +269,9 @@ pub fn check_bulk(
 
 /// Flattens a remediation's `changes` into lines: our list of `{side, op, uid?, identity_id?, before, after}`
 /// (one line per attribute that changes), xavyo-idp's `{before, after}` pair, or any other object (one line
-/// per key, as the value after).
-pub fn change_lines(changes: Option<&serde_json::Value>) -> Vec<ChangeLine> {
+/// per key, as the value after). None when the upstream reported nothing: no `changes`, or a pair whose
+/// both sides are empty (xavyo-idp's `before_state`/`after_state` are null): never read as "no changes".
+pub fn change_lines(changes: Option<&serde_json::Value>) -> Option<Vec<ChangeLine>> {
     use serde_json::Value;
     fn text(v: Option<&Value>) -> String {
         match v {
@@ -310,8 +311,17 @@ pub fn change_lines(changes: Option<&serde_json::Value>) -> Vec<ChangeLine> {
         }
     }
     let mut out = Vec::new();
+    let unset = |v: Option<&Value>| v.is_none_or(Value::is_null);
     match changes {
-        None | Some(Value::Null) => {}
+        None | Some(Value::Null) => return None,
+        Some(Value::Object(m))
+            if unset(m.get("before"))
+                && unset(m.get("after"))
+                && m.len() <= 2
+                && (m.contains_key("before") || m.contains_key("after")) =>
+        {
+            return None
+        }
         Some(Value::Array(items)) => items.iter().for_each(|c| one(c, &mut out)),
         Some(v @ Value::Object(m)) if m.contains_key("before") || m.contains_key("after") => {
             one(v, &mut out)
@@ -333,7 +343,7 @@ pub fn change_lines(changes: Option<&serde_json::Value>) -> Vec<ChangeLine> {
             after: text(Some(other)),
         }),
     }
-    out
+    Some(out)
 }
 
 impl From<dto::RemediationResult> for ItemResult {
@@ -838,7 +848,7 @@ mod tests {
             {"side": "link", "op": "link", "uid": "maya.novak", "identity_id": "1234", "before": null, "after": null},
             {"side": "target", "op": "create", "uid": "new.person", "before": null, "after": {"email": "n@demo.local", "level": 3}}
         ]);
-        let lines = change_lines(Some(&ours));
+        let lines = change_lines(Some(&ours)).unwrap();
         assert_eq!(lines.len(), 5);
         assert_eq!(
             (
@@ -870,16 +880,23 @@ mod tests {
         // xavyo-idp: a before/after pair, or a bare object of what would change.
         let pair = change_lines(Some(
             &json!({"before": {"title": "Intern"}, "after": {"title": "Engineer"}}),
-        ));
+        ))
+        .unwrap();
         assert_eq!(
             (pair[0].before.as_str(), pair[0].after.as_str()),
             ("Intern", "Engineer")
         );
-        let bare = change_lines(Some(&json!({"external_uid": "uid=admin"})));
+        let bare = change_lines(Some(&json!({"external_uid": "uid=admin"}))).unwrap();
         assert_eq!(
             (bare[0].attribute.as_str(), bare[0].after.as_str()),
             ("external_uid", "uid=admin")
         );
-        assert!(change_lines(None).is_empty());
+        // Nothing reported is not "no changes": xavyo-idp's null pair, or no changes at all.
+        assert_eq!(change_lines(None), None);
+        assert_eq!(
+            change_lines(Some(&json!({"before": null, "after": null}))),
+            None
+        );
+        assert_eq!(change_lines(Some(&json!([]))), Some(Vec::new()));
     }
 }

@@ -639,7 +639,11 @@ pub fn BulkResults(
 /// What a remediation changes (or would), one line per value: `target update alice.anders · title: Contractor
 /// → Analyst`; a link or unlink changes no value and says only what and whom.
 #[component]
-pub fn ChangeList(changes: Vec<ChangeLine>) -> impl IntoView {
+pub fn ChangeList(changes: Option<Vec<ChangeLine>>) -> impl IntoView {
+    let Some(changes) = changes else {
+        return view! { <p class="text-xs text-slate-500">"Changes not reported by the upstream."</p> }
+            .into_any();
+    };
     if changes.is_empty() {
         return view! { <p class="text-xs text-slate-500">"No changes."</p> }.into_any();
     }
@@ -793,7 +797,7 @@ mod render_tests {
                 before: "\"><script>alert(1)</script>".into(),
                 after: "ok".into(),
             }];
-            view! { <ChangeList changes/> }
+            view! { <ChangeList changes=Some(changes)/> }
         });
         assert!(!out.contains("<img") && !out.contains("<script>"), "{out}");
         assert!(out.contains("&lt;img") && out.contains("&lt;script&gt;"));

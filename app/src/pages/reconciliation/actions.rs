@@ -114,9 +114,9 @@ fn capitalised(s: &str) -> String {
 }
 
 /// What an entry changed, from its details: our `changes`, or xavyo-idp's `before_state`/`after_state`.
-fn entry_changes(a: &ReconciliationAction) -> Vec<crate::api::ChangeLine> {
+fn entry_changes(a: &ReconciliationAction) -> Option<Vec<crate::api::ChangeLine>> {
     let Some(details) = &a.details else {
-        return Vec::new();
+        return None;
     };
     if let Some(changes) = details.get("changes") {
         return change_lines(Some(changes));
@@ -126,7 +126,7 @@ fn entry_changes(a: &ReconciliationAction) -> Vec<crate::api::ChangeLine> {
         let pair = serde_json::json!({ "before": before, "after": after });
         return change_lines(Some(&pair));
     }
-    Vec::new()
+    None
 }
 
 /// The error of a failed entry, from its details (`error`, or xavyo-idp's `error_message`).
