@@ -97,6 +97,12 @@ test("an admin resolves a pending conflict from its page, and the list shows it 
   // Resolve it: merged, with notes.
   await page.getByRole("button", { name: "Resolve", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Resolve the concurrent update conflict" });
+  // It opens in the middle of the window, not pinned to its top-left corner.
+  await expect(dialog).toBeVisible();
+  const box = (await dialog.boundingBox())!;
+  const view = page.viewportSize()!;
+  expect(Math.abs(box.x + box.width / 2 - view.width / 2)).toBeLessThan(4);
+  expect(Math.abs(box.y + box.height / 2 - view.height / 2)).toBeLessThan(4);
   await dialog.getByLabel("Outcome").selectOption("merged");
   await dialog.getByLabel("Notes").fill("Kept the second title; the department was the same.");
   await dialog.getByRole("button", { name: "Resolve conflict" }).click();

@@ -71,7 +71,12 @@ test("wrong password gives a clear error and no session", async ({ page, context
   await hydrated(page);
   await fillLogin(page, { email: ADMIN.email, password: "wrong-password" });
   await expect(page.getByText(/incorrect|invalid/i)).toBeVisible();
-  expect((await context.cookies()).filter((c) => c.name.startsWith("console_"))).toEqual([]);
+  const session = ["console_access", "console_refresh"];
+  expect((await context.cookies()).filter((c) => session.includes(c.name))).toEqual([]);
+  // What was typed is kept for the next try, but the password.
+  await expect(page.getByLabel("Email")).toHaveValue(ADMIN.email);
+  await expect(page.getByLabel("Tenant")).toHaveValue(TENANT);
+  await expect(page.getByLabel("Password")).toHaveValue("");
 });
 
 test("a fast user signs in before the WASM has loaded: a plain form post lands on the page, styled and hydrated", async ({ page }) => {
