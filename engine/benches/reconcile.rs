@@ -346,6 +346,8 @@ async fn bulk_at_latency(per_connector: usize, latency_ms: u64) {
             remediations_per_connector: per_connector,
             ..ReconcilerConfig::default()
         },
+        // The bench injects the directory's latency.
+        fault_injection: true,
         ..EngineConfig::default()
     };
     let engine = Engine::open(

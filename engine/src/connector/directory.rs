@@ -398,6 +398,40 @@ impl Connector for DirectoryConnector {
         })
     }
 
+    fn get_many<'a>(
+        &'a self,
+        call: Call<'a>,
+        uids: &'a [String],
+    ) -> ConnectorFuture<'a, std::collections::HashMap<String, Account>> {
+        Box::pin(async move {
+            // One call to the system, however many accounts (faults apply once, as to one request).
+            self.faults(call).await?;
+            let mut found = std::collections::HashMap::with_capacity(uids.len());
+            // SQLite takes at most 32,766 parameters; a bulk is at most 100.
+            for chunk in uids.chunks(500) {
+                let mut sql = QueryBuilder::new(format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE connector_id = "
+                ));
+                sql.push_bind(call.target.id.to_string())
+                    .push(" AND uid IN (");
+                let mut list = sql.separated(", ");
+                for uid in chunk {
+                    list.push_bind(uid);
+                }
+                sql.push(")");
+                for row in sql
+                    .build_query_as::<AccountRow>()
+                    .fetch_all(&self.store.pool)
+                    .await?
+                {
+                    let account = Account::try_from(row)?;
+                    found.insert(account.uid.clone(), account);
+                }
+            }
+            Ok(found)
+        })
+    }
+
     fn search<'a>(
         &'a self,
         call: Call<'a>,

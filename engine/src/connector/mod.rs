@@ -207,6 +207,23 @@ pub trait Connector: Send + Sync {
     fn delete<'a>(&'a self, call: Call<'a>, uid: &'a str) -> ConnectorFuture<'a, ()>;
     /// One account, if it exists.
     fn get<'a>(&'a self, call: Call<'a>, uid: &'a str) -> ConnectorFuture<'a, Option<Account>>;
+    /// The accounts among `uids` that exist, by uid: one round trip where the system allows (a bulk
+    /// remediation reads its accounts so), one [`Connector::get`] each otherwise.
+    fn get_many<'a>(
+        &'a self,
+        call: Call<'a>,
+        uids: &'a [String],
+    ) -> ConnectorFuture<'a, HashMap<String, Account>> {
+        Box::pin(async move {
+            let mut found = HashMap::new();
+            for uid in uids {
+                if let Some(account) = self.get(call, uid).await? {
+                    found.insert(uid.clone(), account);
+                }
+            }
+            Ok(found)
+        })
+    }
     /// Accounts matching `query`, in uid order.
     fn search<'a>(
         &'a self,

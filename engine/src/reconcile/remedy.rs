@@ -187,6 +187,9 @@ struct Target {
     connector: Arc<dyn Connector>,
     mappings: Vec<Mapping>,
     tenant: TenantId,
+    /// The accounts a bulk read in one call before its items ran (absent uid: no such account); none to
+    /// read each account when it is needed.
+    known: Option<std::collections::HashMap<String, Account>>,
 }
 
 impl Target {
@@ -289,6 +292,7 @@ impl Reconciler {
             target: state.target,
             connector: implementation,
             tenant,
+            known: None,
         })
     }
 
@@ -304,7 +308,31 @@ impl Reconciler {
     }
 
     async fn account(&self, t: &Target, key: &str, uid: &str) -> Result<Option<Account>, Failure> {
+        if let Some(known) = &t.known {
+            return Ok(known.get(uid).cloned());
+        }
         Ok(t.connector.get(t.call(key), uid).await?)
+    }
+
+    /// Reads the accounts of a bulk's discrepancies in one connector call, so that each item's plan needs
+    /// no read of its own (with 40 ms a call, 100 reads were half of a bulk's time). When that read fails,
+    /// each item reads for itself and fails, or not, on its own.
+    async fn read_accounts_of(&self, t: &mut Target, items: &[BulkItem]) {
+        let mut uids = Vec::with_capacity(items.len());
+        for item in items {
+            if let Ok(d) = self
+                .discrepancy(t.tenant, t.target.id, item.discrepancy_id)
+                .await
+            {
+                uids.extend(d.external_uid);
+            }
+        }
+        uids.sort();
+        uids.dedup();
+        match t.connector.get_many(t.call("remediate:bulk"), &uids).await {
+            Ok(found) => t.known = Some(found),
+            Err(err) => tracing::info!(%err, "bulk remediation: accounts read one by one"),
+        }
     }
 
     async fn live_identity(&self, t: &Target, id: Option<UserId>) -> Result<Identity, Failure> {
@@ -724,7 +752,7 @@ impl Reconciler {
             field: "items",
             message: body.message,
         })?;
-        let t = Arc::new(self.target(tenant, connector).await?);
+        let mut t = self.target(tenant, connector).await?;
         if !request.dry_run {
             // Refused as a whole when the connector cannot take work now (each item is gated again when it
             // is claimed: a run started half-way skips the rest).
@@ -736,6 +764,8 @@ impl Reconciler {
             }
             tx.rollback().await?;
         }
+        self.read_accounts_of(&mut t, &request.items).await;
+        let t = Arc::new(t);
         // A task per item: each runs to its settle even if this future is dropped.
         let items: Vec<_> = request
             .items
