@@ -7,9 +7,10 @@
 //! duration of 0 s for a run that is going on, an audit entry it never writes). The replay stands in only for
 //! the shapes: the real engine and the real console are what the other suites drive.
 
+mod common;
+
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
-use app::ssr::BffState;
 use axum::{
     body::Bytes,
     extract::State,
@@ -18,11 +19,8 @@ use axum::{
     Json, Router,
 };
 use base64::Engine as _;
-use client::{ApiClient, Timeouts};
-use leptos::prelude::LeptosOptions;
 use reqwest::{header, redirect::Policy};
 use serde_json::{json, Value};
-use server::{AppState, RefreshCoordinator};
 
 /// The tenant the captures were taken in (any id: xavyo-idp's answers do not name it).
 const TENANT: &str = "11111111-2222-4333-8444-555555555555";
@@ -157,29 +155,7 @@ async fn console() -> String {
     tokio::spawn(async move {
         axum::serve(upstream, Router::new().fallback(replay).with_state(all)).await
     });
-    let state = AppState {
-        bff: BffState {
-            leptos_options: LeptosOptions::builder()
-                .output_name("console")
-                .site_root("target/site")
-                .build(),
-            api: ApiClient::new(&upstream_url, Timeouts::default()).unwrap(),
-            site: app::ssr::PublicSite::unconfigured(),
-            demo: None,
-        },
-        refresher: Arc::new(RefreshCoordinator::default()),
-        trusted_proxies: Vec::new().into(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    format!("http://{addr}")
+    common::serve_console(&upstream_url, app::ssr::PublicSite::unconfigured()).await
 }
 
 /// A signed-in browser of the console at `base`.
