@@ -199,6 +199,15 @@ impl TestEngine {
     }
 
     /// PUT as the demo admin; answers status and body.
+    /// Sets the latency injected into every call of the demo's Corporate Directory (no other fault).
+    pub async fn directory_latency(&self, token: &str, latency_ms: u64) {
+        let path = format!("/connectors/{}/settings", engine::demo::CORPORATE_DIRECTORY);
+        let body =
+            serde_json::json!({"offline": false, "error_rate": 0.0, "latency_ms": latency_ms});
+        let (status, body) = self.admin_put(token, &path, body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     pub async fn admin_put(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
         let request = with_body(Method::PUT, path, &body, token, self.demo.tenant_id);
         let (status, _, body) = send(&self.app, request).await;

@@ -17,17 +17,6 @@ fn discrepancies() -> String {
     format!("/connectors/{CORPORATE_DIRECTORY}/reconciliation/discrepancies")
 }
 
-async fn latency(te: &TestEngine, token: &str, latency_ms: u64) {
-    let (status, body) = te
-        .admin_put(
-            token,
-            &format!("/connectors/{CORPORATE_DIRECTORY}/settings"),
-            json!({"offline": false, "error_rate": 0.0, "latency_ms": latency_ms}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 /// Pending mismatches of Corporate Directory (the demo's drift), at most `n`.
 async fn pending_mismatches(te: &TestEngine, token: &str, n: usize) -> Vec<Value> {
     let (status, body) = te
@@ -103,7 +92,7 @@ async fn status_of(te: &TestEngine, token: &str, discrepancy: &str) -> Value {
 
 /// After the remediations: the connector takes a run at once.
 async fn run_starts(te: &TestEngine, token: &str) {
-    latency(te, token, 0).await;
+    te.directory_latency(token, 0).await;
     let (status, body) = te
         .admin_post(token, RUNS, json!({"mode": "full", "dry_run": true}))
         .await;
@@ -122,7 +111,7 @@ async fn a_remediation_whose_caller_gives_up_still_finishes_and_is_audited_once(
     let id = mismatch["id"].as_str().expect("id");
     // Planning reads the account (4 s), then the claim, then the update (4 s): the caller leaves in the middle
     // of the update, after the claim.
-    latency(&te, &token, 4_000).await;
+    te.directory_latency(&token, 4_000).await;
     give_up_after(
         &te,
         &token,
@@ -155,7 +144,7 @@ async fn a_bulk_remediation_whose_caller_gives_up_still_finishes_every_item() {
         .iter()
         .map(|id| json!({"discrepancy_id": id, "action": "update", "direction": "xavyo_to_target"}))
         .collect();
-    latency(&te, &token, 4_000).await;
+    te.directory_latency(&token, 4_000).await;
     give_up_after(
         &te,
         &token,

@@ -124,18 +124,6 @@ fn by_type(report: &ReconciliationReport) -> BTreeMap<DiscrepancyType, u64> {
     report.discrepancy_summary.by_type.clone()
 }
 
-/// Changes the demo connector's injected faults.
-async fn faults(te: &TestEngine, token: &str, latency_ms: u64) {
-    let (status, body) = te
-        .admin_put(
-            token,
-            &format!("/connectors/{CORPORATE_DIRECTORY}/settings"),
-            json!({"offline": false, "error_rate": 0.0, "latency_ms": latency_ms}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 #[tokio::test]
 async fn the_demo_history_comes_from_real_runs() {
     let te = engine().await;
@@ -234,7 +222,7 @@ async fn a_second_start_is_deduped_or_scope_busy_and_cancel_stops_the_first() {
     .await;
     let token = te.admin_token().await;
     // Every call takes 200 ms: the run is still active while the test starts the others.
-    faults(&te, &token, 200).await;
+    te.directory_latency(&token, 200).await;
     let first = start(&te, &token, json!({"mode": "full"})).await;
     let (status, body) = te
         .admin_post(
@@ -283,7 +271,7 @@ async fn a_second_start_is_deduped_or_scope_busy_and_cancel_stops_the_first() {
         "invalid_operation_state",
     );
     assert_eq!(body["current_status"], "cancelled");
-    faults(&te, &token, 0).await;
+    te.directory_latency(&token, 0).await;
     let next = start(&te, &token, json!({"mode": "full", "dry_run": true})).await;
     completed(&te, &token, next.id).await;
 }
@@ -346,7 +334,7 @@ async fn pause_and_resume_continue_from_the_checkpoint() {
     let reference = completed(&te, &token, reference.id).await;
     let want = by_type(&report(&te, &token, reference.id).await);
 
-    faults(&te, &token, 60).await;
+    te.directory_latency(&token, 60).await;
     let paused = start(&te, &token, json!({"mode": "full", "dry_run": true})).await;
     wait_run(&te, &token, paused.id, "under way", |r| {
         r.accounts_processed >= 8
@@ -385,7 +373,7 @@ async fn pause_and_resume_continue_from_the_checkpoint() {
         "invalid_operation_state",
     );
 
-    faults(&te, &token, 0).await;
+    te.directory_latency(&token, 0).await;
     let (status, body) = te
         .admin_post(
             &token,
@@ -866,7 +854,7 @@ async fn a_bulk_calls_its_connector_side_by_side_up_to_the_connector_limit() {
     assert_eq!(limit, 8, "the default share of a connector");
     // A dry bulk reads its accounts in one call (500 ms), however many items: sixteen reads one after
     // another took 8 s, eight at a time 1 s.
-    faults(&te, &token, 500).await;
+    te.directory_latency(&token, 500).await;
     let started = std::time::Instant::now();
     let (status, body) = te
         .admin_post(
@@ -885,7 +873,7 @@ async fn a_bulk_calls_its_connector_side_by_side_up_to_the_connector_limit() {
     );
     // For real, the same discrepancy three times: the items plan side by side, one claim wins and the others
     // are skipped as settled; results stay in the order asked.
-    faults(&te, &token, 100).await;
+    te.directory_latency(&token, 100).await;
     let (status, body) = te
         .admin_post(&token, &path, json!({"items": vec![item; 3]}))
         .await;
@@ -901,7 +889,7 @@ async fn a_bulk_calls_its_connector_side_by_side_up_to_the_connector_limit() {
     // Real writes to different accounts (500 ms each: updates of mismatches, deletes of orphans) run eight at
     // a time: one read, then two rounds of writes (1.5 s), not one after another (5 s and more) nor all at
     // once (1 s).
-    faults(&te, &token, 500).await;
+    te.directory_latency(&token, 500).await;
     let delete =
         |id| json!({"discrepancy_id": id, "action": "delete", "direction": "xavyo_to_target"});
     let items: Vec<_> = mismatches
